@@ -1,0 +1,25 @@
+# Set-up and the two README commands. Each target creates the virtual environment on first use.
+# TORCH picks the torch build installed before the project: the default is the CPU wheel this
+# project's CI machines carry; on a GPU machine use e.g. `make test TORCH=torch`.
+VENV ?= .venv
+TORCH ?= torch==2.13.0
+PYTHON ?= python3
+OUT ?= runs/quickstart
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q "$(TORCH)"
+	$(VENV)/bin/python -m pip install -q -e ".[dev]"
+	touch $@
+
+.PHONY: install quickstart test lint
+install: $(VENV)/.installed
+
+quickstart: $(VENV)/.installed
+	$(VENV)/bin/genrl quickstart --out $(OUT)
+
+test: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check genrl tests experiments

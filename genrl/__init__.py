@@ -1,0 +1,3 @@
+"""genrl: generative adversarial networks for few labels and for acting."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,300 @@
+"""Generators and discriminators: MLP nets for vectors, DCGAN nets for images.
+
+Every net records the keyword arguments it was built with in ``spec`` so a checkpoint can rebuild
+it (:func:`build_net`) without pickling code. Conditioning on labels: generators concatenate a label
+embedding to z; discriminators add a projection term ``<embed(y), h>`` (``conditioning="projection"``)
+or an auxiliary classifier head over ``n_classes`` (``conditioning="auxiliary"``, AC-GAN).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.parametrizations import spectral_norm as _sn
+
+from genrl.errors import InputError
+from genrl.gan.layers import MinibatchDiscrimination, VirtualBatchNorm
+from genrl.registry import Registry
+
+Norm = Literal["batch", "virtual", "none"]
+Conditioning = Literal["projection", "auxiliary"]
+NETS: Registry[type[nn.Module]] = Registry("network")
+
+
+def _register(cls: type[nn.Module]) -> type[nn.Module]:
+    NETS.register(cls.__name__, cls)
+    return cls
+
+
+def build_net(spec: dict[str, Any]) -> nn.Module:
+    """Rebuild a net from its ``spec`` (``{"class": name, **kwargs}``)."""
+    kwargs = dict(spec)
+    return NETS.get(kwargs.pop("class"))(**kwargs)
+
+
+def _norm(kind: Norm, features: int, ref_size: int, conv: bool) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(features) if conv else nn.BatchNorm1d(features)
+    if kind == "virtual":
+        return VirtualBatchNorm(features, ref_size)
+    if kind == "none":
+        return nn.Identity()
+    raise InputError(f"norm must be 'batch', 'virtual' or 'none', got {kind!r}")
+
+
+def check_labels(y: Tensor | None, n_classes: int, batch: int) -> None:
+    """Refuse missing, misshapen or out-of-range labels for a conditional net."""
+    if n_classes == 0:
+        if y is not None:
+            raise InputError("labels were given to an unconditional net (n_classes=0)")
+        return
+    if y is None:
+        raise InputError(f"this net is conditional on {n_classes} classes; pass labels y")
+    if y.shape != (batch,):
+        raise InputError(f"labels y must have shape ({batch},), got {tuple(y.shape)}")
+
+
+class _Generator(nn.Module):
+    """Shared conditioning and virtual-batch-norm plumbing for generators."""
+
+    def __init__(self, latent_dim: int, n_classes: int, norm: Norm, ref_size: int, seed: int) -> None:
+        super().__init__()
+        self.latent_dim, self.n_classes, self.norm = latent_dim, n_classes, norm
+        self.ref_size = ref_size if norm == "virtual" else 0
+        self.embed = nn.Embedding(n_classes, latent_dim) if n_classes else None
+        if self.ref_size:
+            # A fixed reference batch, saved with the weights, so VBN statistics never change meaning.
+            g = torch.Generator().manual_seed(seed)
+            self.register_buffer("ref_z", torch.randn(self.ref_size, latent_dim, generator=g))
+            self.register_buffer("ref_y", torch.arange(self.ref_size) % max(n_classes, 1))
+
+    def _input(self, z: Tensor, y: Tensor | None) -> Tensor:
+        if z.dim() != 2 or z.shape[1] != self.latent_dim:
+            raise InputError(f"z must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
+        check_labels(y, self.n_classes, z.shape[0])
+        if self.ref_size:
+            z = torch.cat([self.ref_z, z])
+            if y is not None:
+                y = torch.cat([self.ref_y, y])
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], dim=1)
+        return z
+
+    def _output(self, out: Tensor) -> Tensor:
+        return out[self.ref_size :]
+
+
+class _Discriminator(nn.Module):
+    """Shared head: ``forward = head(features(x), y)``; see the module docstring for conditioning.
+
+    ``features`` feeds feature matching; ``classify`` gives the auxiliary class logits.
+    """
+
+    def _init_head(
+        self, feat_dim: int, n_classes: int, conditioning: Conditioning, minibatch_kernels: int, sn: bool
+    ) -> None:
+        self.n_classes, self.conditioning = n_classes, conditioning
+        if conditioning not in ("projection", "auxiliary"):
+            raise InputError(f"conditioning must be 'projection' or 'auxiliary', got {conditioning!r}")
+        wrap = _sn if sn else (lambda m: m)
+        self.mbd = MinibatchDiscrimination(feat_dim, minibatch_kernels) if minibatch_kernels else None
+        head_in = feat_dim + minibatch_kernels
+        self.linear = wrap(nn.Linear(head_in, 1))
+        self.project = wrap(nn.Embedding(n_classes, head_in)) if n_classes and conditioning == "projection" else None
+        self.aux = wrap(nn.Linear(head_in, n_classes)) if n_classes and conditioning == "auxiliary" else None
+
+    def head(self, h: Tensor, y: Tensor | None = None) -> Tensor:
+        """Features ``(B, F)`` -> real/fake logits ``(B,)``."""
+        if self.mbd is not None:
+            h = self.mbd(h)
+        out = self.linear(h).squeeze(1)
+        if self.project is not None:
+            check_labels(y, self.n_classes, h.shape[0])
+            out = out + (self.project(y) * h).sum(1)
+        return out
+
+    def classify(self, h: Tensor) -> Tensor:
+        """Features ``(B, F)`` -> auxiliary class logits ``(B, n_classes)``."""
+        if self.aux is None:
+            raise InputError("this discriminator has no auxiliary classifier (conditioning='auxiliary')")
+        return self.aux(self.mbd(h) if self.mbd is not None else h)
+
+    def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+        return self.head(self.features(x), y)
+
+
+@_register
+class MLPGenerator(_Generator):
+    """z ``(B, latent_dim)`` [+ labels ``(B,)``] -> samples ``(B, out_dim)``."""
+
+    def __init__(
+        self,
+        latent_dim: int,
+        out_dim: int,
+        hidden: tuple[int, ...] | list[int] = (256, 256, 256),
+        norm: Norm = "batch",
+        n_classes: int = 0,
+        ref_size: int = 64,
+        out_activation: Literal["none", "tanh"] = "none",
+        seed: int = 0,
+    ) -> None:
+        super().__init__(latent_dim, n_classes, norm, ref_size, seed)
+        self.spec = {"class": type(self).__name__, "latent_dim": latent_dim, "out_dim": out_dim,
+                     "hidden": list(hidden), "norm": norm, "n_classes": n_classes, "ref_size": ref_size,
+                     "out_activation": out_activation, "seed": seed}  # fmt: skip
+        self.out_shape = (out_dim,)
+        layers: list[nn.Module] = []
+        width = latent_dim * (2 if n_classes else 1)
+        for h in hidden:
+            layers += [nn.Linear(width, h), _norm(norm, h, ref_size, conv=False), nn.ReLU()]
+            width = h
+        layers.append(nn.Linear(width, out_dim))
+        if out_activation == "tanh":
+            layers.append(nn.Tanh())
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        return self._output(self.body(self._input(z, y)))
+
+
+@_register
+class MLPDiscriminator(_Discriminator):
+    """x ``(B, in_dim * pack)`` [+ labels] -> logits ``(B,)``; ``features`` -> ``(B, hidden[-1])``."""
+
+    def __init__(
+        self,
+        in_dim: int,
+        hidden: tuple[int, ...] | list[int] = (256, 256, 256),
+        pack: int = 1,
+        n_classes: int = 0,
+        conditioning: Conditioning = "projection",
+        minibatch_kernels: int = 0,
+        spectral_norm: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.spec = {"class": type(self).__name__, "in_dim": in_dim, "hidden": list(hidden), "pack": pack,
+                     "n_classes": n_classes, "conditioning": conditioning,
+                     "minibatch_kernels": minibatch_kernels, "spectral_norm": spectral_norm,
+                     "dropout": dropout}  # fmt: skip
+        if n_classes and pack > 1:
+            raise InputError("packing (pack > 1) is not supported together with label conditioning")
+        self.in_shape, self.pack = (in_dim,), pack
+        wrap = _sn if spectral_norm else (lambda m: m)
+        layers: list[nn.Module] = []
+        width = in_dim * pack
+        for h in hidden:
+            layers += [wrap(nn.Linear(width, h)), nn.LeakyReLU(0.2)]
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = h
+        self.body = nn.Sequential(*layers)
+        self._init_head(width, n_classes, conditioning, minibatch_kernels, spectral_norm)
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.body(x)
+
+
+def _upsamplings(h: int, w: int) -> int:
+    """How many stride-2 stages: halve while both sides stay even and >= 4 (at most 4 times)."""
+    n = 0
+    while n < 4 and h % 2 == 0 and w % 2 == 0 and h >= 4 and w >= 4:
+        h, w, n = h // 2, w // 2, n + 1
+    if n == 0:
+        raise InputError(f"DCGAN nets need even image sides >= 4, got {h}x{w}")
+    return n
+
+
+@_register
+class DCGANGenerator(_Generator):
+    """DCGAN generator: project z, then stride-2 transposed convolutions with batch norm; tanh out.
+
+    z ``(B, latent_dim)`` [+ labels] -> images ``(B, C, H, W)`` in [-1, 1]. No unpooling layers.
+    """
+
+    def __init__(
+        self,
+        latent_dim: int,
+        image_shape: tuple[int, int, int] | list[int],
+        base_channels: int = 64,
+        norm: Norm = "batch",
+        n_classes: int = 0,
+        ref_size: int = 64,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(latent_dim, n_classes, norm, ref_size, seed)
+        c, h, w = image_shape
+        self.spec = {"class": type(self).__name__, "latent_dim": latent_dim, "image_shape": [c, h, w],
+                     "base_channels": base_channels, "norm": norm, "n_classes": n_classes,
+                     "ref_size": ref_size, "seed": seed}  # fmt: skip
+        self.out_shape = (c, h, w)
+        n = _upsamplings(h, w)
+        ch = base_channels * 2 ** (n - 1)
+        self.start = (ch, h // 2**n, w // 2**n)
+        in_dim = latent_dim * (2 if n_classes else 1)
+        self.project = nn.Sequential(
+            nn.Linear(in_dim, ch * self.start[1] * self.start[2]),
+            _norm(norm, ch * self.start[1] * self.start[2], ref_size, conv=False),
+            nn.ReLU(),
+        )
+        layers: list[nn.Module] = []
+        for _ in range(n - 1):
+            layers += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1), _norm(norm, ch // 2, ref_size, conv=True), nn.ReLU()]
+            ch //= 2
+        layers += [nn.ConvTranspose2d(ch, c, 4, 2, 1), nn.Tanh()]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+        x = self.project(self._input(z, y)).view(-1, *self.start)
+        return self._output(self.body(x))
+
+
+@_register
+class DCGANDiscriminator(_Discriminator):
+    """DCGAN discriminator: stride-2 convolutions (no pooling), batch norm after the first, LeakyReLU.
+
+    images ``(B, C * pack, H, W)`` [+ labels] -> logits ``(B,)``.
+    """
+
+    def __init__(
+        self,
+        image_shape: tuple[int, int, int] | list[int],
+        base_channels: int = 64,
+        pack: int = 1,
+        norm: Literal["batch", "none"] = "batch",
+        n_classes: int = 0,
+        conditioning: Conditioning = "projection",
+        minibatch_kernels: int = 0,
+        spectral_norm: bool = False,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        c, h, w = image_shape
+        self.spec = {"class": type(self).__name__, "image_shape": [c, h, w], "base_channels": base_channels,
+                     "pack": pack, "norm": norm, "n_classes": n_classes, "conditioning": conditioning,
+                     "minibatch_kernels": minibatch_kernels, "spectral_norm": spectral_norm,
+                     "dropout": dropout}  # fmt: skip
+        if n_classes and pack > 1:
+            raise InputError("packing (pack > 1) is not supported together with label conditioning")
+        self.in_shape, self.pack = (c, h, w), pack
+        wrap = _sn if spectral_norm else (lambda m: m)
+        n = _upsamplings(h, w)
+        layers: list[nn.Module] = []
+        ch_in, ch = c * pack, base_channels
+        for i in range(n):
+            layers.append(wrap(nn.Conv2d(ch_in, ch, 4, 2, 1)))
+            if i > 0:
+                layers.append(_norm(norm, ch, 0, conv=True))
+            layers.append(nn.LeakyReLU(0.2))
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            ch_in, ch = ch, ch * 2
+        layers.append(nn.Flatten())
+        self.body = nn.Sequential(*layers)
+        feat = ch_in * (h // 2**n) * (w // 2**n)
+        self._init_head(feat, n_classes, conditioning, minibatch_kernels, spectral_norm)
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.body(x)

@@ -1,0 +1,74 @@
+"""Regularisers and weight averages: gradient penalties, feature matching, historical averaging, EMA."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+
+import torch
+from torch import Tensor, nn
+
+
+def _grad_norm_sq(outputs: Tensor, inputs: Tensor) -> Tensor:
+    (grad,) = torch.autograd.grad(outputs.sum(), inputs, create_graph=True)
+    return grad.flatten(1).pow(2).sum(1)
+
+
+def r1_penalty(critic: Callable[[Tensor], Tensor], real: Tensor) -> Tensor:
+    """R1 (Mescheder et al. 2018): ``E ||∇_x D(x)||²`` on real data. Multiply by γ/2 yourself."""
+    real = real.detach().requires_grad_(True)
+    return _grad_norm_sq(critic(real), real).mean()
+
+
+def gradient_penalty(
+    critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor, generator: torch.Generator | None = None
+) -> Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): ``E (||∇ D(x̂)|| - 1)²`` on random interpolates x̂."""
+    shape = (real.shape[0], *([1] * (real.dim() - 1)))
+    alpha = torch.rand(shape, device=real.device, dtype=real.dtype, generator=generator)
+    x_hat = (alpha * real.detach() + (1 - alpha) * fake.detach()).requires_grad_(True)
+    return (_grad_norm_sq(critic(x_hat), x_hat).add(1e-12).sqrt() - 1.0).pow(2).mean()
+
+
+def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
+    """``||E f(x) - E f(G(z))||²`` on an intermediate discriminator layer (Salimans et al. 2016)."""
+    return (real_features.detach().mean(0) - fake_features.mean(0)).pow(2).sum()
+
+
+class HistoricalAverage:
+    """Historical averaging: penalise ``||θ - mean_t θ_t||²`` (Salimans et al. 2016).
+
+    Keeps the running mean of the parameters on their device; call :meth:`update` after each step.
+    """
+
+    def __init__(self, params: Iterable[nn.Parameter]) -> None:
+        self.params = list(params)
+        self.averages = [p.detach().clone() for p in self.params]
+        self.count = 1
+
+    def penalty(self) -> Tensor:
+        return torch.stack([(p - a).pow(2).sum() for p, a in zip(self.params, self.averages)]).sum()
+
+    @torch.no_grad()
+    def update(self) -> None:
+        self.count += 1
+        torch._foreach_lerp_(self.averages, [p.detach() for p in self.params], 1.0 / self.count)
+
+
+class EMA:
+    """Exponential moving average of a module's weights (sampling uses the average).
+
+    :param decay: weight of the old average each update.
+    """
+
+    def __init__(self, module: nn.Module, decay: float = 0.999) -> None:
+        self.decay = decay
+        self.module = copy.deepcopy(module).eval().requires_grad_(False)
+        self._src = module
+
+    @torch.no_grad()
+    def update(self) -> None:
+        src, dst = list(self._src.parameters()), list(self.module.parameters())
+        torch._foreach_lerp_(dst, [p.detach() for p in src], 1.0 - self.decay)
+        for b_dst, b_src in zip(self.module.buffers(), self._src.buffers()):
+            b_dst.copy_(b_src)

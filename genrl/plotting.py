@@ -1,0 +1,78 @@
+"""PNG plots (matplotlib, headless)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _save(fig: plt.Figure, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_mixture_samples(samples: np.ndarray, centers: np.ndarray, path: str | Path, title: str = "") -> Path:
+    """Scatter of 2-D samples with the true modes marked."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(samples[:, 0], samples[:, 1], s=2, alpha=0.4, label="generated")
+    ax.scatter(centers[:, 0], centers[:, 1], s=60, marker="x", c="red", label="true modes")
+    pad = 0.25 * (np.ptp(centers) or 1.0)
+    ax.set_xlim(centers[:, 0].min() - pad, centers[:, 0].max() + pad)
+    ax.set_ylim(centers[:, 1].min() - pad, centers[:, 1].max() + pad)
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=7)
+    return _save(fig, path)
+
+
+def plot_curves(
+    rows: Sequence[dict[str, float]], keys: Sequence[str], path: str | Path, x: str = "step", title: str = ""
+) -> Path:
+    """Line plot of ``keys`` against ``x`` from a list of logged rows."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    xs = [r[x] for r in rows]
+    for k in keys:
+        ax.plot(xs, [r[k] for r in rows], label=k)
+    ax.set_xlabel(x)
+    ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def image_grid(images: np.ndarray, path: str | Path, nrow: int, title: str = "") -> Path:
+    """Tile images ``(N, C, H, W)`` in [-1, 1] into ``nrow`` rows and save them."""
+    n, c, h, w = images.shape
+    ncol = int(np.ceil(n / nrow))
+    grid = np.zeros((nrow * (h + 1), ncol * (w + 1), c), dtype=np.float32)  # 0 draws as white
+    for i, img in enumerate(images):
+        r, q = divmod(i, ncol)
+        grid[r * (h + 1) : r * (h + 1) + h, q * (w + 1) : q * (w + 1) + w] = (img.transpose(1, 2, 0) + 1) / 2
+    fig, ax = plt.subplots(figsize=(ncol * 0.45 + 0.5, nrow * 0.45 + 0.5))
+    ax.imshow(grid.squeeze(-1) if c == 1 else grid, cmap="gray_r" if c == 1 else None, vmin=0, vmax=1)
+    ax.axis("off")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_confusion(matrix: np.ndarray, path: str | Path, title: str = "") -> Path:
+    """Confusion-matrix heat map (rows: true class, columns: predicted)."""
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    im = ax.imshow(matrix, cmap="Blues")
+    for (i, j), v in np.ndenumerate(matrix):
+        ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color="white" if v > matrix.max() / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax)
+    return _save(fig, path)

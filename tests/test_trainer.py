@@ -1,0 +1,114 @@
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from genrl.errors import DivergenceError, InputError
+from genrl.gan import GANConfig, GANTrainer, MLPDiscriminator, MLPGenerator, get_loss
+
+
+def small(config=None, n_classes=0, **d_kw):
+    torch.manual_seed(0)
+    G = MLPGenerator(4, 2, (16, 16), norm="none", n_classes=n_classes)
+    D = MLPDiscriminator(2, (16, 16), n_classes=n_classes, **d_kw)
+    return GANTrainer(G, D, config or GANConfig(batch_size=32), device="cpu", seed=0)
+
+
+DATA = np.random.default_rng(0).normal(size=(500, 2)).astype(np.float32)
+
+
+def test_simultaneous_update_takes_both_gradients_at_the_same_parameters():
+    t = small(GANConfig(update="simultaneous", batch_size=8, lr_g=0.1, lr_d=0.1))
+    G0, D0 = copy.deepcopy(t.G), copy.deepcopy(t.D)
+    real = torch.tensor(DATA[:8])
+    z = torch.randn(8, 4, generator=torch.Generator().set_state(t.rng.get_state()))  # the noise step() will draw
+    t.step(real)
+    # By hand: both gradients at (G0, D0) on the same (x, z), then one Adam step each.
+    loss = get_loss("non_saturating")
+    fake = G0(z)
+    d_loss = loss.d_loss(D0(real), D0(fake.detach()))
+    g_loss = loss.g_loss(D0(fake))
+    gd = torch.autograd.grad(d_loss, list(D0.parameters()))
+    gg = torch.autograd.grad(g_loss, list(G0.parameters()))
+    # Adam's first step moves each weight by lr * g / (|g| + eps).
+    for p0, p1, g in [*zip(D0.parameters(), t.D.parameters(), gd), *zip(G0.parameters(), t.G.parameters(), gg)]:
+        torch.testing.assert_close(p1, p0 - 0.1 * g / (g.abs() + 1e-8), atol=1e-5, rtol=0)
+
+
+def test_alternating_update_does_d_steps_then_one_g_step():
+    t = small(GANConfig(d_steps=3, batch_size=8))
+    calls = {"d": 0, "g": 0}
+    t.opt_d.register_step_post_hook(lambda *a: calls.__setitem__("d", calls["d"] + 1))
+    t.opt_g.register_step_post_hook(lambda *a: calls.__setitem__("g", calls["g"] + 1))
+    t.step(torch.tensor(DATA[:24]))
+    assert calls == {"d": 3, "g": 1}
+
+
+@pytest.mark.parametrize("loss", ["minimax", "non_saturating", "maximum_likelihood", "hinge", "wasserstein", "least_squares"])
+def test_every_loss_and_trick_trains_without_error(loss):
+    smoothing = 0.1 if get_loss(loss).smoothing else 0.0
+    cfg = GANConfig(loss=loss, batch_size=32, label_smoothing=smoothing, feature_matching=1.0, historical_averaging=1e-3,
+                    r1=1.0, ema_decay=0.9, lr_schedule="linear")  # fmt: skip
+    t = small(cfg, minibatch_kernels=4)
+    t.fit(DATA, steps=20, progress=False, log_every=5)
+    assert t.step_count == 20 and len(t.history.rows) == 4
+    assert t.sample(7).shape == (7, 2)
+
+
+def test_conditional_training_with_projection_and_auxiliary_heads():
+    y = (DATA[:, 0] > 0).astype(np.int64)
+    for conditioning in ("projection", "auxiliary"):
+        t = small(GANConfig(batch_size=16), n_classes=2, conditioning=conditioning)
+        t.fit(DATA, y, steps=5, progress=False)
+        assert t.sample(4, labels=[0, 1, 1, 0]).shape == (4, 2)
+
+
+def test_resume_continues_exactly(tmp_path):
+    cfg = GANConfig(batch_size=32, historical_averaging=1e-3, ema_decay=0.9, gradient_penalty=1.0)
+    straight = small(cfg).fit(DATA, steps=30, progress=False, log_every=10)
+    first = small(cfg).fit(DATA, steps=10, progress=False, log_every=10, checkpoint_path=tmp_path / "c.safetensors")
+    resumed = GANTrainer.load(tmp_path / "c.safetensors", device="cpu")
+    assert resumed.step_count == 10 and first.step_count == 10
+    resumed.fit(DATA, steps=30, progress=False, log_every=10)
+    for a, b in zip(straight.G.state_dict().values(), resumed.G.state_dict().values()):
+        torch.testing.assert_close(a, b)
+    torch.testing.assert_close(straight.sample(5), resumed.sample(5))
+    assert [r["step"] for r in resumed.history.rows] == [10, 20, 30]
+
+
+def test_divergence_is_reported_with_its_step():
+    t = small(GANConfig(batch_size=16))
+    with torch.no_grad():
+        next(t.D.parameters()).fill_(float("nan"))
+    with pytest.raises(DivergenceError, match="non-finite GAN loss at step 1"):
+        t.fit(DATA, steps=10, progress=False, log_every=5)
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.full((10, 2), np.nan, dtype=np.float32), None, "NaN or inf"),
+        (np.zeros((10, 3), dtype=np.float32), None, r"shape \(N, 2\)"),
+        (np.zeros((0, 2), dtype=np.float32), None, "empty"),
+        (np.array([["a", "b"]]), None, "numeric"),
+        (np.zeros((10, 2), dtype=np.float32), np.zeros(10), "unconditional"),
+    ],
+)
+def test_bad_training_data_is_refused(X, y, match):
+    with pytest.raises(InputError, match=match):
+        small().fit(X, y, steps=1, progress=False)
+
+
+def test_bad_labels_and_config_are_refused():
+    t = small(GANConfig(batch_size=16), n_classes=3)
+    with pytest.raises(InputError, match=r"labels outside \[0, 2\]"):
+        t.fit(DATA[:10], np.array([0, 1, 2, 3, 0, 1, 2, 0, 1, 2]), steps=1, progress=False)
+    with pytest.raises(InputError, match="pass labels"):
+        t.fit(DATA[:10], steps=1, progress=False)
+    with pytest.raises(InputError, match="unknown GAN loss"):
+        small(GANConfig(loss="nope"))
+    with pytest.raises(InputError, match="no real targets"):
+        small(GANConfig(loss="hinge", label_smoothing=0.1))
+    with pytest.raises(InputError, match="alternating"):
+        small(GANConfig(update="simultaneous", d_steps=2))
