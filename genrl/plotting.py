@@ -76,3 +76,18 @@ def plot_confusion(matrix: np.ndarray, path: str | Path, title: str = "") -> Pat
     ax.set_title(title)
     fig.colorbar(im, ax=ax)
     return _save(fig, path)
+
+
+def bar_chart(groups: dict[str, dict[str, float]], path: str | Path, ylabel: str, title: str = "") -> Path:
+    """Grouped bars: ``{group: {series: value}}``."""
+    names = list(groups)
+    series = list(dict.fromkeys(k for g in groups.values() for k in g))
+    width = 0.8 / max(len(series), 1)
+    fig, ax = plt.subplots(figsize=(max(4, 1.3 * len(names)), 3.5))
+    for i, s in enumerate(series):
+        ax.bar([j + i * width for j in range(len(names))], [groups[n].get(s, 0.0) for n in names], width, label=s)
+    ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(names))], names)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend()
+    return _save(fig, path)
