@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -57,3 +59,63 @@ def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
     d = load_digits()
     x = (d.images.astype(np.float32) / 8.0 - 1.0)[:, None]
     return x, d.target.astype(np.int64)
+
+
+_MNIST_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+
+def _read_idx(path: Path, ndim: int) -> np.ndarray:
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            data = f.read()
+    except (OSError, EOFError) as e:
+        raise InputError(f"cannot read MNIST file {str(path)!r}: {e}") from None
+    if len(data) < 4 + 4 * ndim or data[:3] != b"\x00\x00\x08" or data[3] != ndim:
+        raise InputError(f"{str(path)!r} is not an idx file of {ndim}-d unsigned bytes (bad header)")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(shape)):
+        raise InputError(f"{str(path)!r} is truncated or corrupt: header says {shape}, found {body.size} bytes")
+    return body.reshape(shape)
+
+
+def load_mnist(directory: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Read the four standard MNIST idx files (plain or ``.gz``) from ``directory``.
+
+    :return: ``X_train (60000, 1, 28, 28)`` float32 in [0, 1], ``y_train (60000,)`` int64,
+        ``X_test (10000, 1, 28, 28)``, ``y_test (10000,)``.
+    """
+    directory = Path(directory)
+    out = {}
+    for key, stem in _MNIST_FILES.items():
+        candidates = [directory / stem, directory / (stem + ".gz")]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            raise InputError(f"MNIST file {stem}[.gz] not found in {str(directory)!r}")
+        out[key] = _read_idx(path, 3 if key.endswith("images") else 1)
+    for split in ("train", "test"):
+        if len(out[f"{split}_images"]) != len(out[f"{split}_labels"]):
+            raise InputError(f"MNIST {split} images and labels differ in length")
+    images = {k: (out[f"{k}_images"].astype(np.float32) / 255.0)[:, None] for k in ("train", "test")}
+    labels = {k: out[f"{k}_labels"].astype(np.int64) for k in ("train", "test")}
+    return images["train"], labels["train"], images["test"], labels["test"]
+
+
+def labeled_subset(y: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
+    """Keep ``per_class`` labels of each class (drawn with ``seed``), mark the rest -1 (unlabeled)."""
+    y = np.asarray(y)
+    rng = np.random.default_rng(seed)
+    out = np.full_like(y, -1)
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        if len(idx) < per_class:
+            raise InputError(f"class {c} has only {len(idx)} rows; cannot draw {per_class} labels")
+        keep = rng.choice(idx, per_class, replace=False)
+        out[keep] = c
+    return out

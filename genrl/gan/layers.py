@@ -66,6 +66,17 @@ class MinibatchDiscrimination(nn.Module):
         return torch.cat([h, o], dim=1)
 
 
+class GaussianNoise(nn.Module):
+    """Adds N(0, σ²) noise in training mode only (a regulariser for discriminators)."""
+
+    def __init__(self, sigma: float) -> None:
+        super().__init__()
+        self.sigma = sigma
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.sigma * torch.randn_like(x) if self.training and self.sigma else x
+
+
 def pack(x: Tensor, m: int) -> Tensor:
     """PacGAN packing: ``(B, C, ...) -> (B/m, m*C, ...)`` so D judges m samples jointly."""
     if m == 1:

@@ -4,6 +4,12 @@ Every net records the keyword arguments it was built with in ``spec`` so a check
 it (:func:`build_net`) without pickling code. Conditioning on labels: generators concatenate a label
 embedding to z; discriminators add a projection term ``<embed(y), h>`` (``conditioning="projection"``)
 or an auxiliary classifier head over ``n_classes`` (``conditioning="auxiliary"``, AC-GAN).
+
+``conditioning="kplus1"`` makes the discriminator the K+1-class classifier of Salimans et al. (2016):
+it outputs K class logits ``l`` and the "generated" class has its logit fixed at 0, so
+``P(real | x) = Z / (Z + 1)`` with ``Z = Σ exp(l_k)``; its real/fake logit is therefore
+``logsumexp(l)`` and every GAN cost in :mod:`genrl.gan.losses` applies unchanged. Fixing the fake
+logit removes the softmax's redundant degree of freedom and leaves no head without a gradient.
 """
 
 from __future__ import annotations
@@ -13,13 +19,14 @@ from typing import Any, Literal
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm as _sn
+from torch.nn.utils.parametrizations import weight_norm as _wn
 
 from genrl.errors import InputError
-from genrl.gan.layers import MinibatchDiscrimination, VirtualBatchNorm
+from genrl.gan.layers import GaussianNoise, MinibatchDiscrimination, VirtualBatchNorm
 from genrl.registry import Registry
 
 Norm = Literal["batch", "virtual", "none"]
-Conditioning = Literal["projection", "auxiliary"]
+Conditioning = Literal["projection", "auxiliary", "kplus1"]
 NETS: Registry[type[nn.Module]] = Registry("network")
 
 
@@ -96,17 +103,22 @@ class _Discriminator(nn.Module):
         self, feat_dim: int, n_classes: int, conditioning: Conditioning, minibatch_kernels: int, sn: bool
     ) -> None:
         self.n_classes, self.conditioning = n_classes, conditioning
-        if conditioning not in ("projection", "auxiliary"):
-            raise InputError(f"conditioning must be 'projection' or 'auxiliary', got {conditioning!r}")
+        if conditioning not in ("projection", "auxiliary", "kplus1"):
+            raise InputError(f"conditioning must be 'projection', 'auxiliary' or 'kplus1', got {conditioning!r}")
+        if conditioning == "kplus1" and n_classes < 1:
+            raise InputError("conditioning='kplus1' needs n_classes >= 1")
         wrap = _sn if sn else (lambda m: m)
         self.mbd = MinibatchDiscrimination(feat_dim, minibatch_kernels) if minibatch_kernels else None
         head_in = feat_dim + minibatch_kernels
-        self.linear = wrap(nn.Linear(head_in, 1))
+        kplus1 = conditioning == "kplus1"
+        self.linear = None if kplus1 else wrap(nn.Linear(head_in, 1))
         self.project = wrap(nn.Embedding(n_classes, head_in)) if n_classes and conditioning == "projection" else None
-        self.aux = wrap(nn.Linear(head_in, n_classes)) if n_classes and conditioning == "auxiliary" else None
+        self.aux = wrap(nn.Linear(head_in, n_classes)) if n_classes and conditioning != "projection" else None
 
     def head(self, h: Tensor, y: Tensor | None = None) -> Tensor:
         """Features ``(B, F)`` -> real/fake logits ``(B,)``."""
+        if self.linear is None:  # K+1: the fake class's logit is 0, so logit P(real) = logsumexp(l)
+            return torch.logsumexp(self.classify(h), dim=1)
         if self.mbd is not None:
             h = self.mbd(h)
         out = self.linear(h).squeeze(1)
@@ -118,7 +130,7 @@ class _Discriminator(nn.Module):
     def classify(self, h: Tensor) -> Tensor:
         """Features ``(B, F)`` -> auxiliary class logits ``(B, n_classes)``."""
         if self.aux is None:
-            raise InputError("this discriminator has no auxiliary classifier (conditioning='auxiliary')")
+            raise InputError("this discriminator has no class head (conditioning='auxiliary' or 'kplus1')")
         return self.aux(self.mbd(h) if self.mbd is not None else h)
 
     def forward(self, x: Tensor, y: Tensor | None = None) -> Tensor:
@@ -137,7 +149,7 @@ class MLPGenerator(_Generator):
         norm: Norm = "batch",
         n_classes: int = 0,
         ref_size: int = 64,
-        out_activation: Literal["none", "tanh"] = "none",
+        out_activation: Literal["none", "tanh", "sigmoid"] = "none",
         seed: int = 0,
     ) -> None:
         super().__init__(latent_dim, n_classes, norm, ref_size, seed)
@@ -151,8 +163,8 @@ class MLPGenerator(_Generator):
             layers += [nn.Linear(width, h), _norm(norm, h, ref_size, conv=False), nn.ReLU()]
             width = h
         layers.append(nn.Linear(width, out_dim))
-        if out_activation == "tanh":
-            layers.append(nn.Tanh())
+        if out_activation != "none":
+            layers.append({"tanh": nn.Tanh, "sigmoid": nn.Sigmoid}[out_activation]())
         self.body = nn.Sequential(*layers)
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
@@ -173,28 +185,59 @@ class MLPDiscriminator(_Discriminator):
         minibatch_kernels: int = 0,
         spectral_norm: bool = False,
         dropout: float = 0.0,
+        input_noise: float = 0.0,
+        hidden_noise: float = 0.0,
+        weight_norm: bool = False,
     ) -> None:
         super().__init__()
         self.spec = {"class": type(self).__name__, "in_dim": in_dim, "hidden": list(hidden), "pack": pack,
                      "n_classes": n_classes, "conditioning": conditioning,
                      "minibatch_kernels": minibatch_kernels, "spectral_norm": spectral_norm,
-                     "dropout": dropout}  # fmt: skip
+                     "dropout": dropout, "input_noise": input_noise, "hidden_noise": hidden_noise,
+                     "weight_norm": weight_norm}  # fmt: skip
         if n_classes and pack > 1:
             raise InputError("packing (pack > 1) is not supported together with label conditioning")
+        if spectral_norm and weight_norm:
+            raise InputError("choose spectral_norm or weight_norm, not both")
         self.in_shape, self.pack = (in_dim,), pack
-        wrap = _sn if spectral_norm else (lambda m: m)
-        layers: list[nn.Module] = []
+        wrap = _sn if spectral_norm else (_wn if weight_norm else (lambda m: m))
+        layers: list[nn.Module] = [GaussianNoise(input_noise)] if input_noise else []
         width = in_dim * pack
-        for h in hidden:
+        for i, h in enumerate(hidden):
+            if i and hidden_noise:
+                layers.append(GaussianNoise(hidden_noise))
             layers += [wrap(nn.Linear(width, h)), nn.LeakyReLU(0.2)]
             if dropout:
                 layers.append(nn.Dropout(dropout))
             width = h
         self.body = nn.Sequential(*layers)
         self._init_head(width, n_classes, conditioning, minibatch_kernels, spectral_norm)
+        if weight_norm and self.aux is not None:
+            self.aux = _wn(self.aux)
+        self.head_noise = GaussianNoise(hidden_noise)
 
     def features(self, x: Tensor) -> Tensor:
         return self.body(x)
+
+    def classify(self, h: Tensor) -> Tensor:
+        return super().classify(self.head_noise(h))
+
+    @torch.no_grad()
+    def init_from_data(self, x: Tensor) -> None:
+        """Data-dependent init of weight-normalised layers (Salimans & Kingma 2016).
+
+        Sets each layer's scale and bias so that its pre-activations on the batch ``x`` have zero
+        mean and unit variance, layer by layer (noise layers off).
+        """
+        h = x
+        for layer in self.body:
+            if isinstance(layer, nn.Linear) and hasattr(layer, "parametrizations"):
+                out = layer(h) - layer.bias
+                m, s = out.mean(0), out.std(0) + 1e-6
+                layer.parametrizations.weight.original0.div_(s.view(-1, 1))
+                layer.bias.copy_(-m / s)
+            if not isinstance(layer, GaussianNoise):
+                h = layer(h)
 
 
 def _upsamplings(h: int, w: int) -> int:
@@ -269,19 +312,20 @@ class DCGANDiscriminator(_Discriminator):
         minibatch_kernels: int = 0,
         spectral_norm: bool = False,
         dropout: float = 0.0,
+        input_noise: float = 0.0,
     ) -> None:
         super().__init__()
         c, h, w = image_shape
         self.spec = {"class": type(self).__name__, "image_shape": [c, h, w], "base_channels": base_channels,
                      "pack": pack, "norm": norm, "n_classes": n_classes, "conditioning": conditioning,
                      "minibatch_kernels": minibatch_kernels, "spectral_norm": spectral_norm,
-                     "dropout": dropout}  # fmt: skip
+                     "dropout": dropout, "input_noise": input_noise}  # fmt: skip
         if n_classes and pack > 1:
             raise InputError("packing (pack > 1) is not supported together with label conditioning")
         self.in_shape, self.pack = (c, h, w), pack
         wrap = _sn if spectral_norm else (lambda m: m)
         n = _upsamplings(h, w)
-        layers: list[nn.Module] = []
+        layers: list[nn.Module] = [GaussianNoise(input_noise)] if input_noise else []
         ch_in, ch = c * pack, base_channels
         for i in range(n):
             layers.append(wrap(nn.Conv2d(ch_in, ch, 4, 2, 1)))

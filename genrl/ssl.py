@@ -1,0 +1,294 @@
+"""Semi-supervised classification with a K+1-class GAN discriminator (Salimans et al. 2016).
+
+:class:`SSLGANClassifier` is a scikit-learn estimator. ``fit(X, y)`` takes every row of ``X`` as
+unlabeled data and the rows with ``y != -1`` as labeled data (the ``sklearn.semi_supervised``
+convention). The discriminator is a core GAN discriminator with ``conditioning="kplus1"``: it
+outputs K class logits and the "generated" class has its logit fixed at 0 (see
+:mod:`genrl.gan.nets`). Its cost on each step is
+
+* supervised: cross-entropy of the K logits on a labeled batch;
+* unsupervised: the core discriminator cost J(D) (:func:`genrl.gan.losses.bce_d_loss`) on the
+  real/fake logit ``logsumexp(l)`` of an unlabeled batch and a generated batch, weighted by
+  ``unlabeled_weight``.
+
+We use the fixed-zero fake logit rather than an explicit (K+1)-th output because the softmax over
+K+1 logits has one redundant degree of freedom; pinning it makes ``D(x) = Z/(Z+1)`` exact, keeps
+the K-class posterior a plain softmax of the same logits, and leaves no output unit without a
+gradient. The generator minimises feature matching on the discriminator's last hidden layer
+(``generator_loss="feature_matching"``, the setting that gives the best classifiers) or the
+non-saturating cost. Predictions use a Polyak (EMA) average of the discriminator's weights.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+from torch import Tensor, nn
+
+from genrl.errors import DivergenceError, InputError
+from genrl.gan.losses import get_loss
+from genrl.gan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from genrl.gan.regularizers import EMA, HistoricalAverage, feature_matching_loss
+from genrl.progress import ProgressLogger
+from genrl.utils import resolve_device
+from genrl.validation import as_float_tensor, as_label_tensor
+
+
+class SSLGANClassifier(ClassifierMixin, BaseEstimator):
+    """K+1-class semi-supervised GAN classifier.
+
+    :param architecture: ``"mlp"`` (any input, flattened; inputs min-max scaled to [0, 1], sigmoid
+        generator) or ``"conv"`` (images ``(N, C, H, W)``; scaled to [-1, 1], DCGAN nets).
+    :param hidden: discriminator widths (mlp) — feature matching uses the last one.
+    :param generator_hidden: generator widths (mlp).
+    :param base_channels: conv net width.
+    :param latent_dim: generator noise size.
+    :param input_noise: σ of Gaussian noise on discriminator inputs (training only).
+    :param hidden_noise: σ of Gaussian noise on discriminator hidden layers (mlp, training only).
+    :param weight_norm: weight-normalise the mlp discriminator (with data-dependent init).
+    :param generator_loss: ``"feature_matching"`` or ``"non_saturating"``.
+    :param unlabeled_weight: weight of the unsupervised real/fake term; 0 trains the same network
+        on the labeled rows alone (no generator).
+    :param minibatch_kernels: minibatch-discrimination kernels before the class head (0: off).
+    :param label_smoothing: one-sided smoothing of the real target of the unsupervised term.
+    :param historical_averaging: weight of the historical-averaging penalty on both players.
+    :param polyak_decay: decay of the weight average used for prediction (0: use the raw weights).
+    :param lr: Adam learning rate (β1 = 0.5) for both players.
+    :param batch_size: rows per labeled, unlabeled and generated batch.
+    :param max_steps: training steps (one discriminator and one generator update each).
+    :param random_state: seed for weights, batches and noise.
+    :param device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    :param verbose: show a progress bar with supervised loss, unsupervised loss and labeled accuracy.
+    :param callback: called as ``callback(estimator, step)`` every ``log_every`` steps (e.g. to
+        record test error against time); ``predict`` works inside it.
+    """
+
+    def __init__(
+        self,
+        *,
+        architecture: Literal["mlp", "conv"] = "mlp",
+        hidden: tuple[int, ...] = (1000, 500, 250, 250, 250),
+        generator_hidden: tuple[int, ...] = (500, 500),
+        base_channels: int = 64,
+        latent_dim: int = 100,
+        input_noise: float = 0.3,
+        hidden_noise: float = 0.5,
+        weight_norm: bool = True,
+        generator_loss: Literal["feature_matching", "non_saturating"] = "feature_matching",
+        unlabeled_weight: float = 1.0,
+        minibatch_kernels: int = 0,
+        label_smoothing: float = 0.0,
+        historical_averaging: float = 0.0,
+        polyak_decay: float = 0.999,
+        lr: float = 3e-3,
+        batch_size: int = 100,
+        max_steps: int = 3000,
+        random_state: int | None = None,
+        device: str = "auto",
+        verbose: bool = False,
+        callback: Callable[[SSLGANClassifier, int], None] | None = None,
+        log_every: int = 100,
+    ) -> None:
+        self.architecture = architecture
+        self.hidden = hidden
+        self.generator_hidden = generator_hidden
+        self.base_channels = base_channels
+        self.latent_dim = latent_dim
+        self.input_noise = input_noise
+        self.hidden_noise = hidden_noise
+        self.weight_norm = weight_norm
+        self.generator_loss = generator_loss
+        self.unlabeled_weight = unlabeled_weight
+        self.minibatch_kernels = minibatch_kernels
+        self.label_smoothing = label_smoothing
+        self.historical_averaging = historical_averaging
+        self.polyak_decay = polyak_decay
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.callback = callback
+        self.log_every = log_every
+
+    # ------------------------------------------------------------------ input handling
+    def _check_params(self) -> None:
+        if self.architecture not in ("mlp", "conv"):
+            raise InputError(f"architecture must be 'mlp' or 'conv', got {self.architecture!r}")
+        if self.generator_loss not in ("feature_matching", "non_saturating"):
+            raise InputError(f"generator_loss must be 'feature_matching' or 'non_saturating', got {self.generator_loss!r}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise InputError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not 0.0 <= self.polyak_decay < 1.0:
+            raise InputError(f"polyak_decay must be in [0, 1), got {self.polyak_decay}")
+        for name in ("batch_size", "max_steps", "latent_dim", "log_every"):
+            if int(getattr(self, name)) < 1:
+                raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.unlabeled_weight < 0 or self.lr <= 0:
+            raise InputError("unlabeled_weight must be >= 0 and lr > 0")
+
+    def _scale(self, X: Tensor) -> Tensor:
+        """Map inputs to the generator's output range with the statistics learned in ``fit``."""
+        x = (X - self.scale_min_) / self.scale_range_
+        return x * 2 - 1 if self.architecture == "conv" else x.flatten(1)
+
+    def _check_X(self, X: Any, fitted: bool) -> Tensor:
+        shape = self.input_shape_ if fitted else None
+        X = as_float_tensor(X, "X", shape)
+        if not fitted:
+            if self.architecture == "conv" and X.dim() != 4:
+                raise InputError(f"architecture='conv' needs images X of shape (N, C, H, W), got {tuple(X.shape)}")
+            if X.dim() not in (2, 4):
+                raise InputError(f"X must be (N, n_features) or images (N, C, H, W), got shape {tuple(X.shape)}")
+        return X
+
+    # ------------------------------------------------------------------ model
+    def _build(self, n_features: int, n_classes: int) -> tuple[nn.Module, nn.Module | None]:
+        if self.architecture == "conv":
+            shape = self.input_shape_
+            D = DCGANDiscriminator(shape, self.base_channels, norm="none", n_classes=n_classes, conditioning="kplus1",
+                                   minibatch_kernels=self.minibatch_kernels, dropout=0.2,
+                                   input_noise=self.input_noise)  # fmt: skip
+            G = DCGANGenerator(self.latent_dim, shape, self.base_channels, seed=self.random_state or 0)
+        else:
+            D = MLPDiscriminator(n_features, self.hidden, n_classes=n_classes, conditioning="kplus1",
+                                 minibatch_kernels=self.minibatch_kernels, input_noise=self.input_noise,
+                                 hidden_noise=self.hidden_noise, weight_norm=self.weight_norm)  # fmt: skip
+            G = MLPGenerator(self.latent_dim, n_features, self.generator_hidden, out_activation="sigmoid")
+        return D, (G if self.unlabeled_weight > 0 else None)
+
+    def fit(self, X: Any, y: Any) -> SSLGANClassifier:
+        """Train on ``X`` (all rows unlabeled data) with labels ``y`` (``-1`` = unlabeled).
+
+        :param X: ``(N, n_features)`` or images ``(N, C, H, W)``.
+        :param y: ``(N,)`` integer labels, ``-1`` for unlabeled rows.
+        """
+        self._check_params()
+        X = self._check_X(X, fitted=False)
+        y = as_label_tensor(y, "y", X.shape[0], allow_unlabeled=True).numpy()
+        labeled = y != -1
+        if not labeled.any():
+            raise InputError("y has no labeled rows (every entry is -1); at least one per class is needed")
+        self.classes_ = np.unique(y[labeled])
+        if len(self.classes_) < 2:
+            raise InputError(f"y has labeled rows of only one class ({self.classes_[0]}); need at least 2 classes")
+        self.input_shape_ = tuple(X.shape[1:])
+        self.n_features_in_ = int(np.prod(self.input_shape_))
+        dims = [0] if X.dim() == 2 else [0, 1, 2, 3]  # per feature, or one range for images
+        self.scale_min_ = X.amin(dim=dims)
+        self.scale_range_ = (X.amax(dim=dims) - self.scale_min_).clamp_min(1e-8)
+        device = resolve_device(self.device)
+        seed = 0 if self.random_state is None else int(self.random_state)
+        torch.manual_seed(seed)
+        rng = torch.Generator(device=device).manual_seed(seed)
+
+        x_all = self._scale(X).to(device)
+        x_lab = x_all[torch.from_numpy(labeled).to(device)]
+        y_lab = torch.from_numpy(np.searchsorted(self.classes_, y[labeled])).to(device)
+        D, G = self._build(self.n_features_in_, len(self.classes_))
+        D, G = D.to(device), (G.to(device) if G is not None else None)
+        if isinstance(D, MLPDiscriminator) and self.weight_norm:
+            D.init_from_data(x_all[torch.randperm(len(x_all), generator=rng, device=device)[:500]])
+        opt_d = torch.optim.Adam(D.parameters(), lr=self.lr, betas=(0.5, 0.999))
+        opt_g = torch.optim.Adam(G.parameters(), lr=self.lr, betas=(0.5, 0.999)) if G is not None else None
+        avg = EMA(D, self.polyak_decay) if self.polyak_decay else None
+        ha = [HistoricalAverage(m.parameters()) for m in (D, G) if m is not None] if self.historical_averaging else []
+        d_cost = get_loss("non_saturating")
+        real_target = 1.0 - self.label_smoothing
+        self.D_, self.G_, self.avg_ = D, G, avg
+        self.history_: list[dict[str, float]] = []
+
+        B = self.batch_size
+        logger = ProgressLogger(total=self.max_steps, enabled=self.verbose, desc="SSL-GAN")
+        running = torch.zeros(3, device=device)
+        t0 = time.perf_counter()
+        try:
+            for step in range(1, self.max_steps + 1):
+                D.train()
+                i_lab = torch.randint(len(x_lab), (B,), device=device, generator=rng)
+                logits = D.classify(D.features(x_lab[i_lab]))
+                sup = F.cross_entropy(logits, y_lab[i_lab])
+                d_loss, unsup = sup, torch.zeros((), device=device)
+                if G is not None:
+                    x_unl = x_all[torch.randint(len(x_all), (B,), device=device, generator=rng)]
+                    fake = G(torch.rand(B, self.latent_dim, device=device, generator=rng))
+                    unsup = d_cost.d_loss(D(x_unl), D(fake.detach()), real_target)
+                    d_loss = sup + self.unlabeled_weight * unsup
+                if ha:
+                    d_loss = d_loss + self.historical_averaging * ha[0].penalty()
+                opt_d.zero_grad(set_to_none=True)
+                d_loss.backward()
+                opt_d.step()
+                if G is not None:
+                    x_unl2 = x_all[torch.randint(len(x_all), (B,), device=device, generator=rng)]
+                    if self.generator_loss == "feature_matching":
+                        g_loss = feature_matching_loss(D.features(x_unl2), D.features(fake))
+                    else:
+                        g_loss = d_cost.g_loss(D(fake))
+                    if ha:
+                        g_loss = g_loss + self.historical_averaging * ha[1].penalty()
+                    opt_g.zero_grad(set_to_none=True)
+                    g_loss.backward(inputs=list(G.parameters()))
+                    opt_g.step()
+                for a in (avg, *ha):
+                    if a is not None:
+                        a.update()
+                running += torch.stack([sup.detach(), unsup.detach(), (logits.argmax(1) == y_lab[i_lab]).float().mean()])
+                if step % self.log_every == 0 or step == self.max_steps:
+                    n = self.log_every if step % self.log_every == 0 else step % self.log_every
+                    s, u, acc = (running / n).tolist()
+                    if not (np.isfinite(s) and np.isfinite(u)):
+                        raise DivergenceError(f"SSL-GAN training diverged at step {step} (non-finite loss); lower lr")
+                    row = {"step": step, "seconds": time.perf_counter() - t0,
+                           "sup_loss": s, "unsup_loss": u, "labeled_acc": acc}  # fmt: skip
+                    self.history_.append(row)
+                    logger.log(row, advance=n)
+                    running.zero_()
+                    if self.callback is not None:
+                        self.callback(self, step)
+        finally:
+            logger.close()
+        return self
+
+    # ------------------------------------------------------------------ prediction
+    @torch.no_grad()
+    def _logits(self, X: Any) -> Tensor:
+        check_is_fitted(self, "classes_")
+        X = self._check_X(X, fitted=True)
+        D = self.avg_.module if self.avg_ is not None else self.D_
+        was = D.training
+        D.eval()
+        dev = next(D.parameters()).device
+        out = torch.cat([D.classify(D.features(self._scale(xb).to(dev))).cpu() for xb in X.split(4096)])
+        D.train(was)
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(N, n_classes)`` given that x is real (rows sum to 1)."""
+        return torch.softmax(self._logits(X).double(), dim=1).numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted labels ``(N,)`` from ``classes_``."""
+        return self.classes_[self._logits(X).argmax(1).numpy()]
+
+    @torch.no_grad()
+    def sample(self, n: int) -> np.ndarray:
+        """``n`` generated inputs in the original input scale and shape."""
+        check_is_fitted(self, "classes_")
+        if self.G_ is None:
+            raise InputError("unlabeled_weight=0 trains no generator; there is nothing to sample")
+        G = self.G_.eval()
+        dev = next(G.parameters()).device
+        x = G(torch.rand(n, self.latent_dim, device=dev)).cpu()
+        G.train()
+        if self.architecture == "conv":
+            x = (x + 1) / 2
+        return (x.view(n, *self.input_shape_) * self.scale_range_ + self.scale_min_).numpy()
