@@ -52,6 +52,18 @@ def get_mixture(name: str) -> Mixture:
     return MIXTURES[name]()
 
 
+def digits_split(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """sklearn digits as flat features ``(N, 64)`` in [0, 16], split 70/30 stratified (fixed by ``seed``).
+
+    :return: ``X_train, X_test, y_train, y_test``.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X.astype(np.float32), y.astype(np.int64), test_size=0.3, random_state=seed, stratify=y)
+
+
 def load_digits_images() -> tuple[np.ndarray, np.ndarray]:
     """sklearn's digits as images ``(1797, 1, 8, 8)`` scaled to [-1, 1], and labels ``(1797,)``."""
     from sklearn.datasets import load_digits

@@ -32,11 +32,11 @@ def write_metrics(out: Path, metrics: dict[str, Any]) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from genrl.cli import gan, quickstart
+    from genrl.cli import gan, quickstart, ssl
 
     parser = argparse.ArgumentParser(prog="genrl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (gan, quickstart):
+    for module in (gan, ssl, quickstart):
         module.register(sub)
     args = parser.parse_args(argv)
     if getattr(args, "threads", 0):

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from genrl.data import labeled_subset
+from genrl.errors import InputError
+from genrl.ssl import SSLGANClassifier
+
+TINY = dict(hidden=(64, 32), generator_hidden=(32,), latent_dim=16, max_steps=20, batch_size=32, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+
+
+def test_ssl_gan_beats_the_same_network_on_labeled_rows_alone(digits):
+    Xtr, Xte, ytr, yte = digits
+    y5 = labeled_subset(ytr, 5, seed=0)
+    common = dict(hidden=(256, 128, 128), generator_hidden=(128, 128), input_noise=0.2, hidden_noise=0.5,
+                  max_steps=1200, random_state=0)  # fmt: skip
+    ssl = SSLGANClassifier(**common).fit(Xtr, y5).score(Xte, yte)
+    sup = SSLGANClassifier(**common, unlabeled_weight=0.0).fit(Xtr, y5).score(Xte, yte)
+    assert ssl > sup + 0.03, (ssl, sup)
+
+
+def test_sklearn_api_conformance(digits):
+    Xtr, Xte, ytr, yte = digits
+    y = labeled_subset(ytr, 3, seed=0)
+    est = SSLGANClassifier(**TINY)
+    params = est.get_params()
+    assert clone(est).get_params() == params
+    est.set_params(lr=1e-3)
+    assert est.get_params()["lr"] == 1e-3 and est.set_params(**params).get_params() == params
+    est.fit(Xtr, y)
+    proba = est.predict_proba(Xte)
+    assert proba.shape == (len(Xte), 10)
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
+    assert set(est.predict(Xte)) <= set(range(10)) and list(est.classes_) == list(range(10))
+    assert 0.0 <= est.score(Xte, yte) <= 1.0
+    pipe = make_pipeline(FunctionTransformer(lambda a: a / 16.0), SSLGANClassifier(**TINY))
+    assert len(cross_val_score(pipe, Xtr, y, cv=2, scoring=lambda e, X_, y_: e.score(X_[y_ != -1], y_[y_ != -1]))) == 2
+    search = GridSearchCV(SSLGANClassifier(**TINY), {"lr": [1e-3, 3e-3]}, cv=2,
+                          scoring=lambda e, X_, y_: e.score(X_[y_ != -1], y_[y_ != -1])).fit(Xtr, y)  # fmt: skip
+    assert search.best_params_["lr"] in (1e-3, 3e-3)
+
+
+def test_labels_need_not_be_contiguous_and_images_work():
+    X, y = load_digits(return_X_y=True)
+    y = np.where(y < 5, 3, 7)  # two classes named 3 and 7
+    y[::2] = -1
+    est = SSLGANClassifier(**TINY).fit(X, y)
+    assert list(est.classes_) == [3, 7] and set(est.predict(X)) <= {3, 7}
+    images = X.reshape(-1, 1, 8, 8)
+    conv = SSLGANClassifier(architecture="conv", base_channels=8, max_steps=5, batch_size=16, random_state=0).fit(images, y)
+    assert conv.predict(images[:7]).shape == (7,)
+    assert conv.sample(3).shape == (3, 1, 8, 8)
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.zeros((10, 4)), -np.ones(10), "no labeled rows"),
+        (np.zeros((10, 4)), np.array([0, 1, -2, 0, 1, 0, 1, 0, 1, 0]), "labels outside"),
+        (np.full((10, 4), np.nan), np.array([0, 1] * 5), "NaN"),
+        (np.zeros((10, 4)), np.array([0, 1] * 4), r"shape \(10,\)"),
+        (np.zeros((10, 4)), np.array([0.5, 1] * 5), "whole-number"),
+        (np.zeros((10, 4)), np.zeros(10), "only one class"),
+    ],
+)
+def test_bad_fit_input_raises_a_clear_value_error(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        SSLGANClassifier(**TINY).fit(X, y)
+
+
+def test_wrong_shapes_at_predict_and_for_conv():
+    X, y = load_digits(return_X_y=True)
+    est = SSLGANClassifier(**TINY).fit(X, y)
+    with pytest.raises(InputError, match=r"shape \(N, 64\)"):
+        est.predict(X[:, :10])
+    with pytest.raises(InputError, match=r"\(N, C, H, W\)"):
+        SSLGANClassifier(architecture="conv", **{k: v for k, v in TINY.items() if k != "hidden"}).fit(X, y)
+    with pytest.raises(InputError, match="architecture"):
+        SSLGANClassifier(architecture="rnn").fit(X, y)
