@@ -72,11 +72,14 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
     :param lr: Adam learning rate (β1 = 0.5) for both players.
     :param batch_size: rows per labeled, unlabeled and generated batch.
     :param max_steps: training steps (one discriminator and one generator update each).
+    :param max_seconds: stop earlier once training has run this long (checked every ``log_every``
+        steps; time spent in ``callback`` does not count).
     :param random_state: seed for weights, batches and noise.
     :param device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
     :param verbose: show a progress bar with supervised loss, unsupervised loss and labeled accuracy.
     :param callback: called as ``callback(estimator, step)`` every ``log_every`` steps (e.g. to
-        record test error against time); ``predict`` works inside it.
+        record test error against time); ``predict`` works inside it. ``history_`` holds one row per
+        call: step, training seconds (callbacks excluded), losses and labeled accuracy.
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         lr: float = 3e-3,
         batch_size: int = 100,
         max_steps: int = 3000,
+        max_seconds: float | None = None,
         random_state: int | None = None,
         device: str = "auto",
         verbose: bool = False,
@@ -122,6 +126,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         self.lr = lr
         self.batch_size = batch_size
         self.max_steps = max_steps
+        self.max_seconds = max_seconds
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -218,7 +223,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         B = self.batch_size
         logger = ProgressLogger(total=self.max_steps, enabled=self.verbose, desc="SSL-GAN")
         running = torch.zeros(3, device=device)
-        t0 = time.perf_counter()
+        t0, callback_seconds = time.perf_counter(), 0.0
         try:
             for step in range(1, self.max_steps + 1):
                 D.train()
@@ -256,13 +261,17 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
                     s, u, acc = (running / n).tolist()
                     if not (np.isfinite(s) and np.isfinite(u)):
                         raise DivergenceError(f"SSL-GAN training diverged at step {step} (non-finite loss); lower lr")
-                    row = {"step": step, "seconds": time.perf_counter() - t0,
+                    row = {"step": step, "seconds": time.perf_counter() - t0 - callback_seconds,
                            "sup_loss": s, "unsup_loss": u, "labeled_acc": acc}  # fmt: skip
                     self.history_.append(row)
                     logger.log(row, advance=n)
                     running.zero_()
                     if self.callback is not None:
+                        t_cb = time.perf_counter()
                         self.callback(self, step)
+                        callback_seconds += time.perf_counter() - t_cb
+                    if self.max_seconds is not None and row["seconds"] > self.max_seconds:
+                        break
         finally:
             logger.close()
         return self
