@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from genrl.cli import add_common, gan, write_metrics
+from genrl.cli import add_common, gan, ssl, write_metrics
 from genrl.report import Section, write_report
 
 
@@ -25,16 +25,19 @@ def _job_args(args: argparse.Namespace, name: str, **overrides: Any) -> argparse
 def run(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     jobs = [
-        ("gan_ring8", "GAN on the ring of 8 Gaussians (PacGAN protocol)", ["samples.png", "losses.png"],
+        (gan, "gan_ring8", "GAN on the ring of 8 Gaussians (PacGAN protocol)", ["samples.png", "losses.png"],
          dict(data="ring8", loss="non_saturating", plain=False, steps=None)),
-        ("gan_digits", "Label-conditioned DCGAN on sklearn digits", ["samples_per_class.png", "losses.png"],
+        (gan, "gan_digits", "Label-conditioned DCGAN on sklearn digits", ["samples_per_class.png", "losses.png"],
          dict(data="digits", loss="non_saturating", plain=False, steps=None)),
+        (ssl, "ssl_digits", "Semi-supervised K+1 GAN classifier: digits, 10 labels per class",
+         ["confusion.png", "generated.png", "training.png"],
+         dict(dataset="digits", data_dir=None, labels_per_class=10, steps=None)),
     ]  # fmt: skip
     results: dict[str, Any] = {}
     sections = []
-    for name, title, images, overrides in jobs:
+    for module, name, title, images, overrides in jobs:
         job = _job_args(args, name, **overrides)
-        results[name] = gan.run(job)
+        results[name] = module.run(job)
         sections.append(Section(title, results[name], [job.out / i for i in images]))
     results["seconds"] = round(time.perf_counter() - t0, 1)
     write_report(args.out / "report.html", "genrl quickstart", sections)
