@@ -45,8 +45,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "mnist": {"hidden": (1000, 500, 250, 250, 250), "generator_hidden": (500, 500), "input_noise": 0.3,
               "hidden_noise": 0.5, "lr": 3e-3, "batch_size": 100, "max_steps": 18000},
     # Smaller nets for sklearn's 8x8 digits (64 features, 1,257 training rows).
-    "digits": {"hidden": (500, 250, 250), "generator_hidden": (256, 256), "input_noise": 0.2,
-               "hidden_noise": 0.5, "lr": 3e-3, "batch_size": 100, "max_steps": 3000},
+    "digits": {"hidden": (500, 250, 250), "generator_hidden": (256, 256), "input_noise": 0.1,
+               "hidden_noise": 0.3, "lr": 3e-3, "batch_size": 100, "max_steps": 3000},
 }  # fmt: skip
 
 
