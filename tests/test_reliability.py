@@ -45,8 +45,8 @@ def test_same_seed_gives_identical_metrics_on_cpu(tmp_path, argv):
     metrics = []
     for run in ("a", "b"):
         out = tmp_path / run
-        subprocess.run([sys.executable, "-m", "genrl.cli", *argv, "--out", str(out), "--quiet", "--threads", "1", "--seed", "3"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        cmd = [sys.executable, "-m", "genrl.cli", *argv, "--out", str(out), "--quiet", "--threads", "1", "--seed", "3"]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         m = json.loads((out / "metrics.json").read_text())
         metrics.append({k: v for k, v in m.items() if k not in TIMING_KEYS})
     assert metrics[0] == metrics[1]

@@ -1,0 +1,29 @@
+"""Stochastic gymnasium environments whose true next-state distribution can be sampled.
+
+Installed as ``genrl.envs`` and registered as ``genrl/<Name>-v0`` on ``import genrl``. Each env has
+``sample_next(obs, action, n, seed)`` returning n draws of (next observation, reward) for one
+(observation, action) pair from the same code path as ``step``, so a learned world model can be
+scored against the true transition kernel at any probe.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+from genrl.envs.base import StochasticEnv
+from genrl.envs.fork2d import Fork2D
+from genrl.envs.gusty_cart import GustyCart
+from genrl.envs.kicked_pendulum import KickedPendulum
+
+ENVS = {"Fork2D": (Fork2D, 50), "KickedPendulum": (KickedPendulum, 200), "GustyCart": (GustyCart, 100)}
+
+
+def register_envs() -> None:
+    """Register every env as ``genrl/<Name>-v0`` (idempotent)."""
+    for name, (cls, horizon) in ENVS.items():
+        env_id = f"genrl/{name}-v0"
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=f"{cls.__module__}:{cls.__name__}", max_episode_steps=horizon)
+
+
+__all__ = ["ENVS", "Fork2D", "GustyCart", "KickedPendulum", "StochasticEnv", "register_envs"]

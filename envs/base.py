@@ -1,0 +1,66 @@
+"""Base class: a vectorised stochastic transition shared by ``step`` and ``sample_next``."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from genrl.errors import InputError
+
+
+class StochasticEnv(gym.Env):
+    """Subclasses define the kernel on batches; this class supplies the gymnasium face.
+
+    Subclasses set ``observation_space`` and ``action_space`` and implement
+
+    * ``_initial_state(rng) -> state (d_state,)``
+    * ``_transition(state (B, d_state), action (B, d_act), rng) -> (next_state (B, d_state), reward (B,))``
+    * ``_obs(state (B, d_state)) -> obs (B, d_obs)`` and ``_state(obs (B, d_obs)) -> state``
+      (identity by default; the pendulum observes (cos θ, sin θ, θ̇)).
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._s: np.ndarray | None = None
+
+    def _obs(self, state: np.ndarray) -> np.ndarray:
+        return state
+
+    def _state(self, obs: np.ndarray) -> np.ndarray:
+        return obs
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        self._s = self._initial_state(self.np_random)
+        return self._obs(self._s[None])[0].astype(np.float32), {}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        if self._s is None:
+            raise RuntimeError("call reset() before step()")
+        a = np.clip(np.asarray(action, dtype=np.float64).reshape(1, -1), self.action_space.low, self.action_space.high)
+        s2, r = self._transition(self._s[None], a, self.np_random)
+        self._s = s2[0]
+        return self._obs(s2)[0].astype(np.float32), float(r[0]), False, False, {}
+
+    def sample_next(
+        self, obs: np.ndarray, action: np.ndarray, n: int, seed: int | np.random.Generator | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """n independent draws from the true kernel at one (obs, action).
+
+        :param obs: ``(d_obs,)``; :param action: ``(d_act,)`` (clipped to the action space).
+        :return: next observations ``(n, d_obs)`` float32 and rewards ``(n,)`` float32.
+        """
+        obs = np.asarray(obs, dtype=np.float64)
+        action = np.asarray(action, dtype=np.float64)
+        if obs.shape != self.observation_space.shape or action.shape != self.action_space.shape:
+            raise InputError(f"sample_next expects obs {self.observation_space.shape} and action "
+                             f"{self.action_space.shape}, got {obs.shape} and {action.shape}")  # fmt: skip
+        rng = np.random.default_rng(seed)
+        s = np.repeat(self._state(obs[None]), n, axis=0)
+        a = np.repeat(np.clip(action, self.action_space.low, self.action_space.high)[None], n, axis=0)
+        s2, r = self._transition(s, a, rng)
+        return self._obs(s2).astype(np.float32), r.astype(np.float32)

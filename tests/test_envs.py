@@ -1,0 +1,62 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import genrl  # noqa: F401  (registers the envs)
+from genrl.envs import ENVS
+from genrl.errors import InputError
+
+
+@pytest.mark.parametrize("name", list(ENVS))
+def test_env_passes_gymnasium_checker_and_has_a_horizon(name):
+    env = gym.make(f"genrl/{name}-v0")
+    check_env(env.unwrapped, skip_render_check=True)
+    env.reset(seed=0)
+    steps, done = 0, False
+    while not done:
+        _, r, term, trunc, _ = env.step(env.action_space.sample())
+        assert np.isfinite(r)
+        done, steps = term or trunc, steps + 1
+    assert steps == ENVS[name][1]
+
+
+@pytest.mark.parametrize("name", list(ENVS))
+def test_sample_next_shares_the_step_code_path(name):
+    env = gym.make(f"genrl/{name}-v0").unwrapped
+    obs, _ = env.reset(seed=1)
+    a = env.action_space.sample()
+    # Same generator state -> step and sample_next(n=1) give the same draw.
+    state = env.np_random.bit_generator.state
+    nxt, r, *_ = env.step(a)
+    rng = np.random.default_rng()
+    rng.bit_generator.state = state
+    s2, r2 = env.sample_next(obs, a, 1, rng)
+    np.testing.assert_allclose(s2[0], nxt, rtol=1e-5, atol=1e-5)
+    assert r2[0] == pytest.approx(r, rel=1e-5, abs=1e-5)
+    with pytest.raises(InputError, match="sample_next expects"):
+        env.sample_next(obs[:-1], a, 3)
+
+
+def test_fork2d_is_bimodal_when_pushed_up_and_unimodal_otherwise():
+    env = gym.make("genrl/Fork2D-v0").unwrapped
+    up, _ = env.sample_next(np.zeros(2), np.array([0.0, 1.0]), 4000, seed=0)
+    left = (up[:, 0] < -0.5).mean()
+    assert 0.45 < left < 0.55 and ((up[:, 0] > 0.5).mean() + left) > 0.99  # two modes at x = ±1
+    assert (np.abs(up[:, 0]) < 0.5).mean() < 0.001  # no mass where a Gaussian model puts its mean
+    down, _ = env.sample_next(np.zeros(2), np.array([0.0, -1.0]), 4000, seed=0)
+    assert np.abs(down[:, 0]).max() < 0.3  # one mode
+
+
+def test_kicked_pendulum_kick_rate_and_gusty_cart_tails():
+    env = gym.make("genrl/KickedPendulum-v0").unwrapped
+    obs = np.array([1.0, 0.0, 0.0])
+    s2, _ = env.sample_next(obs, np.zeros(1), 20000, seed=0)
+    kicked = np.abs(s2[:, 2]) > 1.5
+    assert 0.18 < kicked.mean() < 0.22 and abs((s2[kicked, 2] > 0).mean() - 0.5) < 0.05
+    cart = gym.make("genrl/GustyCart-v0").unwrapped
+    s2, r = cart.sample_next(np.array([0.0, 0.0]), np.zeros(1), 20000, seed=0)
+    v = s2[:, 1]
+    kurtosis = ((v - v.mean()) ** 4).mean() / v.var() ** 2
+    assert kurtosis > 6  # a Gaussian has 3
+    assert 0.03 < (r > 5).mean() < 0.07  # the jackpot near the origin
