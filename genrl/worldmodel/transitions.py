@@ -1,0 +1,140 @@
+"""Transition data: collection from any gymnasium env and a documented file format.
+
+File format (``.npz``, read with ``allow_pickle=False``):
+
+=============== ============== =========================================================
+key             shape / dtype  meaning
+=============== ============== =========================================================
+``obs``         (N, d_obs) f32 observation before the step
+``act``         (N, d_act) f32 action taken (discrete actions stored as one column)
+``next_obs``    (N, d_obs) f32 observation after the step (the true final observation at
+                               episode ends, not the reset one)
+``rew``         (N,) f32       reward
+``terminated``  (N,) bool      the episode ended by termination (no bootstrapping)
+``truncated``   (N,) bool      the episode was cut by a time limit
+``meta``        () str         JSON: ``{"format": "genrl-transitions-1", "env_id": ...}``
+=============== ============== =========================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from genrl.errors import InputError
+
+FORMAT = "genrl-transitions-1"
+Policy = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class Transitions:
+    """A batch of N transitions (see the module docstring for shapes)."""
+
+    obs: np.ndarray
+    act: np.ndarray
+    next_obs: np.ndarray
+    rew: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.obs)
+        for name in ("act", "next_obs", "rew", "terminated", "truncated"):
+            if len(getattr(self, name)) != n:
+                raise InputError(f"transitions: {name} has {len(getattr(self, name))} rows, obs has {n}")
+        self.obs = np.asarray(self.obs, dtype=np.float32).reshape(n, -1)
+        self.next_obs = np.asarray(self.next_obs, dtype=np.float32).reshape(n, -1)
+        self.act = np.asarray(self.act, dtype=np.float32).reshape(n, -1)
+        self.rew = np.asarray(self.rew, dtype=np.float32).reshape(n)
+        self.terminated = np.asarray(self.terminated, dtype=bool).reshape(n)
+        self.truncated = np.asarray(self.truncated, dtype=bool).reshape(n)
+        if n == 0:
+            raise InputError("transitions are empty")
+        if self.next_obs.shape != self.obs.shape:
+            raise InputError(f"transitions: next_obs shape {self.next_obs.shape} differs from obs shape {self.obs.shape}")
+        for name in ("obs", "act", "next_obs", "rew"):
+            if not np.isfinite(getattr(self, name)).all():
+                raise InputError(f"transitions: {name} contains NaN or inf")
+
+    def __len__(self) -> int:
+        return len(self.obs)
+
+    def split(self, fraction: float, seed: int = 0) -> tuple[Transitions, Transitions]:
+        """Random (1 - fraction, fraction) split, e.g. train / held-out."""
+        idx = np.random.default_rng(seed).permutation(len(self))
+        cut = round(len(self) * (1 - fraction))
+        return self[idx[:cut]], self[idx[cut:]]
+
+    def __getitem__(self, idx: Any) -> Transitions:
+        return Transitions(self.obs[idx], self.act[idx], self.next_obs[idx], self.rew[idx], self.terminated[idx],
+                           self.truncated[idx], dict(self.meta))  # fmt: skip
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = json.dumps({"format": FORMAT, **self.meta})
+        with open(path, "wb") as f:  # a file object keeps numpy from appending ".npz" to the name
+            np.savez_compressed(f, obs=self.obs, act=self.act, next_obs=self.next_obs, rew=self.rew,
+                                terminated=self.terminated, truncated=self.truncated, meta=np.array(meta))  # fmt: skip
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Transitions:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError) as e:
+            raise InputError(f"cannot read transitions from {str(path)!r}: {e}") from None
+        missing = {"obs", "act", "next_obs", "rew", "terminated", "truncated", "meta"} - data.keys()
+        if missing:
+            raise InputError(f"{str(path)!r} is not a transitions file: missing {sorted(missing)}")
+        meta = json.loads(str(data.pop("meta")))
+        if meta.pop("format", None) != FORMAT:
+            raise InputError(f"{str(path)!r} has an unknown transitions format")
+        return cls(**data, meta=meta)
+
+
+def collect(
+    env_id: str, n_steps: int, policy: Policy | Any | None = None, n_envs: int = 4, seed: int = 0
+) -> Transitions:
+    """Roll out ``policy`` in ``n_envs`` copies of ``env_id`` for ``n_steps`` transitions in total.
+
+    :param policy: ``None`` (uniform random actions), a callable ``obs (B, d_obs) -> actions``,
+        or any stable-baselines3 model (its ``predict`` is used, deterministic=False).
+    """
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    if n_steps < 1 or n_envs < 1:
+        raise InputError("n_steps and n_envs must be >= 1")
+    venv = DummyVecEnv([lambda: gym.make(env_id) for _ in range(n_envs)])
+    venv.seed(seed)
+    venv.action_space.seed(seed)
+    rows: dict[str, list] = {k: [] for k in ("obs", "act", "next_obs", "rew", "terminated", "truncated")}
+    obs = venv.reset()
+    for _ in range(-(-n_steps // n_envs)):
+        if policy is None:
+            act = np.stack([venv.action_space.sample() for _ in range(n_envs)])
+        elif hasattr(policy, "predict"):
+            act = policy.predict(obs, deterministic=False)[0]
+        else:
+            act = np.asarray(policy(obs))
+        nxt, rew, done, infos = venv.step(act)
+        true_next = nxt.copy()
+        truncated = np.array([info.get("TimeLimit.truncated", False) for info in infos])
+        for i in np.flatnonzero(done):
+            true_next[i] = infos[i]["terminal_observation"]  # the VecEnv already reset this copy
+        for key, value in (("obs", obs), ("act", act), ("next_obs", true_next), ("rew", rew),
+                           ("terminated", done & ~truncated), ("truncated", truncated)):  # fmt: skip
+            rows[key].append(np.asarray(value))
+        obs = nxt
+    venv.close()
+    data = {k: np.concatenate(v)[:n_steps] for k, v in rows.items()}
+    return Transitions(**data, meta={"env_id": env_id})
