@@ -1,5 +1,10 @@
-"""World models for model-based RL (work in progress: transition data so far)."""
+"""World models for model-based RL: transition data and models behind one interface.
 
+Still to come (see the world-model issue): the batched ``ModelEnv``, planners and the Dyna loop.
+"""
+
+from genrl.worldmodel.models import EnsembleWorldModel, GANWorldModel, MLPWorldModel, Prediction, WorldModel, make_world_model
 from genrl.worldmodel.transitions import Transitions, collect
 
-__all__ = ["Transitions", "collect"]
+__all__ = ["EnsembleWorldModel", "GANWorldModel", "MLPWorldModel", "Prediction", "Transitions", "WorldModel",
+           "collect", "make_world_model"]  # fmt: skip

@@ -1,0 +1,339 @@
+"""World models behind one interface: a conditional GAN, a PETS-style Gaussian ensemble, an MLP.
+
+Every model maps a context ``c = (s, a)`` to the distribution of ``y = (Δs, r)``; inputs and targets
+are standardised with statistics kept in the model. Termination is predicted by one shared
+classifier ``p(terminated | s, a, s')`` applied to the sampled next state, so all three models
+treat it alike.
+
+* :class:`GANWorldModel`: generator ``G(c, z) -> y`` against a discriminator ``D(c, y)``, both the
+  core's MLP nets and trained with the core's costs (``loss``) and R1 penalty; samples are
+  multi-modal wherever the data are.
+* :class:`EnsembleWorldModel`: 5 members predicting mean and log-variance, Gaussian NLL, bounded
+  log-variance and per-member bootstrap batches (PETS, Chua et al. 2018); sampling picks a random
+  member per draw (TS1).
+* :class:`MLPWorldModel`: one deterministic regressor (MSE); every draw is its mean.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from genrl.errors import InputError
+from genrl.gan.losses import get_loss
+from genrl.gan.nets import MLPDiscriminator, MLPGenerator
+from genrl.gan.regularizers import r1_penalty
+from genrl.io import load_checkpoint, save_checkpoint
+from genrl.progress import ProgressLogger
+from genrl.utils import resolve_device
+from genrl.validation import as_float_tensor
+from genrl.worldmodel.transitions import Transitions
+
+
+@dataclass
+class Prediction:
+    """Samples from a world model: ``next_obs (B, n, d_obs)``, ``reward (B, n)``, ``terminated (B, n)`` bool."""
+
+    next_obs: Tensor
+    reward: Tensor
+    terminated: Tensor
+
+
+class Standardizer(nn.Module):
+    """Per-feature mean / std, stored as buffers so they are saved with the model."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+
+    def fit(self, x: Tensor) -> None:
+        self.mean.copy_(x.mean(0))
+        self.std.copy_(x.std(0).clamp_min(1e-6))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x - self.mean) / self.std
+
+    def inverse(self, x: Tensor) -> Tensor:
+        return x * self.std + self.mean
+
+
+def mlp(in_dim: int, out_dim: int, hidden: tuple[int, ...]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for h in hidden:
+        layers += [nn.Linear(in_dim, h), nn.SiLU()]
+        in_dim = h
+    return nn.Sequential(*layers, nn.Linear(in_dim, out_dim))
+
+
+class WorldModel(ABC, nn.Module):
+    """Shared plumbing: shapes, standardisation, termination head, fit loop, save/load.
+
+    :param obs_dim: d_obs; :param act_dim: d_act; :param hidden: widths of every net.
+    """
+
+    kind: ClassVar[str]
+    registry: ClassVar[dict[str, type[WorldModel]]] = {}
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        WorldModel.registry[cls.kind] = cls
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0) -> None:
+        super().__init__()
+        torch.manual_seed(seed)
+        self.obs_dim, self.act_dim, self.hidden, self.seed = obs_dim, act_dim, tuple(hidden), seed
+        self.y_dim = obs_dim + 1
+        self.ctx_norm = Standardizer(obs_dim + act_dim)
+        self.y_norm = Standardizer(self.y_dim)
+        self.term_net = mlp(2 * obs_dim + act_dim, 1, (64, 64))
+        self.has_terminations = False
+
+    def spec(self) -> dict[str, Any]:
+        return {"kind": self.kind, "obs_dim": self.obs_dim, "act_dim": self.act_dim, "hidden": list(self.hidden),
+                "seed": self.seed}  # fmt: skip
+
+    # ---------------------------------------------------------------- inputs
+    @property
+    def device(self) -> torch.device:
+        return self.ctx_norm.mean.device
+
+    def _context(self, obs: Any, act: Any) -> Tensor:
+        obs = as_float_tensor(obs, "obs")
+        act = as_float_tensor(act, "act")
+        obs, act = obs.reshape(len(obs), -1), act.reshape(len(act), -1)
+        if obs.shape[1] != self.obs_dim or act.shape[1] != self.act_dim:
+            raise InputError(f"this world model takes obs (B, {self.obs_dim}) and actions (B, {self.act_dim}); "
+                             f"got {tuple(obs.shape)} and {tuple(act.shape)}")  # fmt: skip
+        if len(obs) != len(act):
+            raise InputError(f"obs and actions differ in batch size: {len(obs)} vs {len(act)}")
+        return torch.cat([obs, act], 1).to(self.device)
+
+    # ---------------------------------------------------------------- model-specific parts
+    @abstractmethod
+    def _setup_optim(self, lr: float) -> None:
+        """Create the model's optimisers."""
+
+    @abstractmethod
+    def _loss(self, c: Tensor, y: Tensor, step: int) -> dict[str, Tensor]:
+        """One optimisation step on standardised context ``c (B, d_c)`` and targets ``y (B, d_y)``."""
+
+    @abstractmethod
+    def _sample_y(self, c: Tensor, n: int) -> Tensor:
+        """Standardised samples ``(B, n, d_y)`` for standardised contexts ``c (B, d_c)``."""
+
+    # ---------------------------------------------------------------- public API
+    def fit(self, data: Transitions, steps: int = 5000, batch_size: int = 256, lr: float = 1e-3,
+            progress: bool = False, device: str = "auto") -> WorldModel:  # fmt: skip
+        """Fit on transitions (their shapes must match the model's)."""
+        self.to(resolve_device(device))
+        c = self._context(data.obs, data.act)
+        nxt = torch.as_tensor(data.next_obs, device=self.device)
+        y = torch.cat([nxt - c[:, : self.obs_dim], torch.as_tensor(data.rew, device=self.device)[:, None]], 1)
+        self.ctx_norm.fit(c)
+        self.y_norm.fit(y)
+        cn, yn = self.ctx_norm(c), self.y_norm(y)
+        term = torch.as_tensor(data.terminated, device=self.device, dtype=torch.float32)
+        self.has_terminations = bool(term.any())
+        self._setup_optim(lr)
+        term_opt = torch.optim.Adam(self.term_net.parameters(), lr=1e-3)
+        term_in = torch.cat([cn, (nxt - self.ctx_norm.mean[: self.obs_dim]) / self.ctx_norm.std[: self.obs_dim]], 1)
+        gen = torch.Generator(device=self.device).manual_seed(self.seed)
+        logger = ProgressLogger(total=steps, enabled=progress, desc=f"{self.kind} world model")
+        self.train()
+        for step in range(1, steps + 1):
+            idx = torch.randint(len(cn), (batch_size,), device=self.device, generator=gen)
+            losses = self._loss(cn[idx], yn[idx], step)
+            if self.has_terminations:
+                t_loss = F.binary_cross_entropy_with_logits(self.term_net(term_in[idx]).squeeze(1), term[idx])
+                term_opt.zero_grad(set_to_none=True)
+                t_loss.backward()
+                term_opt.step()
+            if step % 200 == 0 or step == steps:
+                advance = 200 if step % 200 == 0 else step % 200
+                logger.log({"step": step, **{k: float(v) for k, v in losses.items()}}, advance=advance)
+        logger.close()
+        self.eval()
+        return self
+
+    @torch.no_grad()
+    def sample(self, obs: Any, act: Any, n: int = 1) -> Prediction:
+        """``n`` draws of (next obs, reward, terminated) for each of B (obs, action) pairs."""
+        if n < 1:
+            raise InputError(f"n must be >= 1, got {n}")
+        c = self._context(obs, act)
+        y = self.y_norm.inverse(self._sample_y(self.ctx_norm(c), n))
+        next_obs = c[:, None, : self.obs_dim] + y[..., : self.obs_dim]
+        if self.has_terminations:
+            cn = self.ctx_norm(c)[:, None].expand(-1, n, -1)
+            s2 = (next_obs - self.ctx_norm.mean[: self.obs_dim]) / self.ctx_norm.std[: self.obs_dim]
+            terminated = self.term_net(torch.cat([cn, s2], -1)).squeeze(-1) > 0
+        else:
+            terminated = torch.zeros(next_obs.shape[:2], dtype=torch.bool, device=self.device)
+        return Prediction(next_obs, y[..., -1], terminated)
+
+    def save(self, path: str | Path) -> Path:
+        return save_checkpoint(path, {"kind": "WorldModel", "spec": self.spec(), "terminations": self.has_terminations,
+                                      "weights": self.state_dict()})  # fmt: skip
+
+    @staticmethod
+    def load(path: str | Path, device: str = "auto") -> WorldModel:
+        s = load_checkpoint(path, kind="WorldModel")
+        spec = dict(s["spec"])
+        cls = WorldModel.registry.get(spec.pop("kind"))
+        if cls is None:
+            raise InputError(f"{str(path)!r} holds an unknown world-model kind")
+        model = cls(**spec)
+        model.load_state_dict(s["weights"])
+        model.has_terminations = s["terminations"]
+        return model.to(resolve_device(device)).eval()
+
+
+class MLPWorldModel(WorldModel):
+    kind = "mlp"
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0) -> None:
+        super().__init__(obs_dim, act_dim, hidden, seed)
+        self.net = mlp(obs_dim + act_dim, self.y_dim, self.hidden)
+
+    def _setup_optim(self, lr: float) -> None:
+        self.opt = torch.optim.Adam(self.net.parameters(), lr=lr)
+
+    def _loss(self, c: Tensor, y: Tensor, step: int) -> dict[str, Tensor]:
+        loss = F.mse_loss(self.net(c), y)
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return {"mse": loss.detach()}
+
+    def _sample_y(self, c: Tensor, n: int) -> Tensor:
+        return self.net(c)[:, None].expand(-1, n, -1)
+
+
+class EnsembleLinear(nn.Module):
+    """E independent linear layers applied as one batched matmul: ``(E, B, in) -> (E, B, out)``."""
+
+    def __init__(self, members: int, in_dim: int, out_dim: int) -> None:
+        super().__init__()
+        bound = 1 / np.sqrt(in_dim)
+        self.weight = nn.Parameter(torch.empty(members, in_dim, out_dim).uniform_(-bound, bound))
+        self.bias = nn.Parameter(torch.zeros(members, 1, out_dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.baddbmm(self.bias, x, self.weight)
+
+
+class EnsembleWorldModel(WorldModel):
+    kind = "ensemble"
+    members = 5
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0) -> None:
+        super().__init__(obs_dim, act_dim, hidden, seed)
+        layers: list[nn.Module] = []
+        width = obs_dim + act_dim
+        for h in self.hidden:
+            layers += [EnsembleLinear(self.members, width, h), nn.SiLU()]
+            width = h
+        layers.append(EnsembleLinear(self.members, width, 2 * self.y_dim))
+        self.net = nn.Sequential(*layers)
+        # Soft bounds on the log-variance, learned as in PETS.
+        self.max_logvar = nn.Parameter(torch.full((self.y_dim,), 0.5))
+        self.min_logvar = nn.Parameter(torch.full((self.y_dim,), -10.0))
+
+    def _setup_optim(self, lr: float) -> None:
+        self.opt = torch.optim.Adam(self.parameters(), lr=lr, weight_decay=1e-5)
+
+    def _mean_logvar(self, c: Tensor) -> tuple[Tensor, Tensor]:
+        out = self.net(c)
+        mean, logvar = out.chunk(2, dim=-1)
+        logvar = self.max_logvar - F.softplus(self.max_logvar - logvar)
+        return mean, self.min_logvar + F.softplus(logvar - self.min_logvar)
+
+    def _loss(self, c: Tensor, y: Tensor, step: int) -> dict[str, Tensor]:
+        # Bootstrap: each member sees its own resampling of the batch.
+        idx = torch.randint(len(c), (self.members, len(c)), device=c.device)
+        mean, logvar = self._mean_logvar(c[idx])
+        nll = (((mean - y[idx]) ** 2) * torch.exp(-logvar) + logvar).mean()
+        loss = nll + 0.01 * (self.max_logvar.sum() - self.min_logvar.sum())
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        return {"nll": nll.detach()}
+
+    def _sample_y(self, c: Tensor, n: int) -> Tensor:
+        mean, logvar = self._mean_logvar(c[None].expand(self.members, -1, -1))  # (E, B, d)
+        member = torch.randint(self.members, (c.shape[0], n), device=c.device)  # TS1: a member per draw
+        b = torch.arange(c.shape[0], device=c.device)[:, None]
+        mu, std = mean[member, b], torch.exp(0.5 * logvar[member, b])
+        return mu + std * torch.randn_like(mu)
+
+    @torch.no_grad()
+    def mean_prediction(self, obs: Any, act: Any) -> Tensor:
+        """The ensemble's mean next observation ``(B, d_obs)`` (what a Gaussian model would plan with)."""
+        c = self._context(obs, act)
+        mean, _ = self._mean_logvar(self.ctx_norm(c)[None].expand(self.members, -1, -1))
+        y = self.y_norm.inverse(mean.mean(0))
+        return c[:, : self.obs_dim] + y[:, : self.obs_dim]
+
+
+class GANWorldModel(WorldModel):
+    """Conditional GAN on standardised (Δs, r).
+
+    :param loss: a name in :data:`genrl.gan.losses.LOSSES`.
+    :param latent_dim: noise size; :param r1: R1 weight on real (c, y) pairs.
+    """
+
+    kind = "gan"
+
+    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
+                 loss: str = "non_saturating", latent_dim: int = 8, r1: float = 1.0) -> None:  # fmt: skip
+        super().__init__(obs_dim, act_dim, hidden, seed)
+        self.loss_name, self.latent_dim, self.r1 = loss, latent_dim, r1
+        self.cost = get_loss(loss)
+        c_dim = obs_dim + act_dim
+        # The core's nets: the context enters G as part of its input vector, and D judges (c, y).
+        self.G = MLPGenerator(latent_dim + c_dim, self.y_dim, self.hidden, norm="none")
+        self.D = MLPDiscriminator(c_dim + self.y_dim, self.hidden)
+
+    def spec(self) -> dict[str, Any]:
+        return {**super().spec(), "loss": self.loss_name, "latent_dim": self.latent_dim, "r1": self.r1}
+
+    def _setup_optim(self, lr: float) -> None:
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=(0.5, 0.999))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=(0.5, 0.999))
+
+    def _generate(self, c: Tensor) -> Tensor:
+        return self.G(torch.cat([torch.randn(len(c), self.latent_dim, device=c.device), c], 1))
+
+    def _loss(self, c: Tensor, y: Tensor, step: int) -> dict[str, Tensor]:
+        fake = self._generate(c)
+        real_in = torch.cat([c, y], 1)
+        d_loss = self.cost.d_loss(self.D(real_in), self.D(torch.cat([c, fake.detach()], 1)))
+        if self.r1:
+            d_loss = d_loss + 0.5 * self.r1 * r1_penalty(self.D, real_in)
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+        g_loss = self.cost.g_loss(self.D(torch.cat([c, fake], 1)))
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward(inputs=list(self.G.parameters()))
+        self.opt_g.step()
+        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
+
+    def _sample_y(self, c: Tensor, n: int) -> Tensor:
+        B = c.shape[0]
+        return self._generate(c.repeat_interleave(n, 0)).view(B, n, -1)
+
+
+def make_world_model(kind: str, obs_dim: int, act_dim: int, **kwargs: Any) -> WorldModel:
+    """Build a world model by name: ``"gan"``, ``"ensemble"`` or ``"mlp"``."""
+    if kind not in WorldModel.registry:
+        raise InputError(f"unknown world model {kind!r}; choose one of {sorted(WorldModel.registry)}")
+    return WorldModel.registry[kind](obs_dim, act_dim, **kwargs)

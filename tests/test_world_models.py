@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+import torch
+
+import genrl  # noqa: F401
+from genrl.errors import InputError
+from genrl.worldmodel import WorldModel, collect, make_world_model
+
+
+@pytest.fixture(scope="module")
+def fork_data():
+    return collect("genrl/Fork2D-v0", 12000, n_envs=8, seed=0)
+
+
+PROBE_OBS, PROBE_ACT = np.zeros((1, 2)), np.array([[0.0, 1.0]])  # pushed up: modes at x = -1 and x = +1
+
+
+def test_gan_world_model_keeps_both_modes_where_the_ensemble_averages(fork_data):
+    torch.manual_seed(0)
+    gan = make_world_model("gan", 2, 2, hidden=(128, 128)).fit(fork_data, steps=2000)
+    x = gan.sample(PROBE_OBS, PROBE_ACT, 2000).next_obs[0, :, 0].numpy()
+    left, right = (x < -0.5).mean(), (x > 0.5).mean()
+    assert 0.35 < left < 0.65 and 0.35 < right < 0.65, (left, right)
+    ens = make_world_model("ensemble", 2, 2, hidden=(128, 128)).fit(fork_data, steps=1500)
+    mean_x = ens.mean_prediction(PROBE_OBS, PROBE_ACT)[0, 0].item()
+    assert -0.5 < mean_x < 0.5  # between the modes, where the true density is ~0
+
+
+def test_shapes_save_load_and_wrong_inputs(fork_data, tmp_path):
+    for kind in ("gan", "ensemble", "mlp"):
+        model = make_world_model(kind, 2, 2, hidden=(16,)).fit(fork_data[:500], steps=20)
+        pred = model.sample(np.zeros((3, 2)), np.zeros((3, 2)), n=4)
+        assert pred.next_obs.shape == (3, 4, 2) and pred.reward.shape == (3, 4) and pred.terminated.dtype == torch.bool
+        back = WorldModel.load(model.save(tmp_path / f"{kind}.safetensors"), device="cpu")
+        if kind == "mlp":
+            torch.testing.assert_close(back.sample(np.ones((2, 2)), np.ones((2, 2))).next_obs,
+                                       model.sample(np.ones((2, 2)), np.ones((2, 2))).next_obs)  # fmt: skip
+        with pytest.raises(InputError, match=r"obs \(B, 2\) and actions \(B, 2\)"):
+            back.sample(np.zeros((3, 3)), np.zeros((3, 2)))
+        with pytest.raises(InputError, match="NaN"):
+            back.sample(np.full((1, 2), np.nan), np.zeros((1, 2)))
+    with pytest.raises(InputError, match="unknown world model"):
+        make_world_model("vae", 2, 2)
