@@ -70,7 +70,8 @@ def main(args: Args) -> None:
             summary[f"{n}/class"][name] = float(np.mean(accs))
             print(json.dumps({"summary": name, "labels_per_class": n, "mean": round(float(np.mean(accs)), 4),
                               "std": round(float(np.std(accs)), 4), "runs": len(accs)}))  # fmt: skip
-    bar_chart(summary, Path(args.out) / "ssl_digits.png", "test accuracy (mean over seeds)", "digits, few labels")
+    bar_chart(summary, Path(args.out) / "ssl_digits.png", "test accuracy (mean over seeds)", "digits, few labels",
+              ylim=(0.6, 1.0))  # fmt: skip
 
 
 if __name__ == "__main__":

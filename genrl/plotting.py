@@ -78,16 +78,25 @@ def plot_confusion(matrix: np.ndarray, path: str | Path, title: str = "") -> Pat
     return _save(fig, path)
 
 
-def bar_chart(groups: dict[str, dict[str, float]], path: str | Path, ylabel: str, title: str = "") -> Path:
-    """Grouped bars: ``{group: {series: value}}``."""
+def bar_chart(
+    groups: dict[str, dict[str, float]],
+    path: str | Path,
+    ylabel: str,
+    title: str = "",
+    ylim: tuple[float, float] | None = None,
+) -> Path:
+    """Grouped bars: ``{group: {series: value}}``, each bar labelled with its value."""
     names = list(groups)
     series = list(dict.fromkeys(k for g in groups.values() for k in g))
     width = 0.8 / max(len(series), 1)
-    fig, ax = plt.subplots(figsize=(max(4, 1.3 * len(names)), 3.5))
+    fig, ax = plt.subplots(figsize=(max(5, 1.5 * len(names)) + 1.5, 3.5))
     for i, s in enumerate(series):
-        ax.bar([j + i * width for j in range(len(names))], [groups[n].get(s, 0.0) for n in names], width, label=s)
+        bars = ax.bar([j + i * width for j in range(len(names))], [groups[n].get(s, 0.0) for n in names], width, label=s)
+        ax.bar_label(bars, fmt="%.3g", fontsize=6)
     ax.set_xticks([j + width * (len(series) - 1) / 2 for j in range(len(names))], names)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend()
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _save(fig, path)
