@@ -20,7 +20,7 @@ import torch
 
 from genrl.data import get_mixture
 from genrl.gan.losses import LOSSES
-from genrl.gan.presets import ToyRecipe, toy_trainer
+from genrl.gan.presets import TOY_RECIPES, toy_trainer
 from genrl.metrics import energy_distance, mode_metrics
 from genrl.plotting import bar_chart, plot_mixture_samples
 
@@ -31,7 +31,8 @@ class Args:
     losses: list[str] = field(default_factory=lambda: LOSSES.names())
     tricks: list[str] = field(default_factory=lambda: ["plain", "tricks"])
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    steps: int = ToyRecipe().steps
+    steps: int = 0
+    """0: the recipe's budget for each mixture"""
     threads: int = 1
     device: str = "cpu"
     out: str = "results/gan_toy"
@@ -48,9 +49,9 @@ def main(args: Args) -> None:
                 for seed in args.seeds:
                     X = mixture.sample(100_000, seed)[0]
                     t0 = time.perf_counter()
-                    trainer = toy_trainer(loss, tricks == "tricks", seed=seed, device=args.device)
+                    trainer = toy_trainer(data, loss, tricks == "tricks", seed=seed, device=args.device)
                     try:
-                        trainer.fit(X, steps=args.steps, progress=False, log_every=500)
+                        trainer.fit(X, steps=args.steps or TOY_RECIPES[data].steps, progress=False, log_every=500)
                         samples = trainer.sample(2500).cpu().numpy()
                         diverged = not np.isfinite(samples).all()
                     except Exception as e:  # a diverging cost is a result to report, not a crash

@@ -12,7 +12,7 @@ import torch
 from genrl.cli import add_common, write_metrics
 from genrl.data import MIXTURES, get_mixture, load_digits_images
 from genrl.gan.losses import LOSSES
-from genrl.gan.presets import ToyRecipe, digits_trainer, toy_trainer
+from genrl.gan.presets import TOY_RECIPES, digits_trainer, toy_trainer
 from genrl.gan.trainer import GANTrainer
 from genrl.metrics import energy_distance, mode_metrics
 from genrl.metrics.classifier import classifier_frechet_distance, conditional_accuracy, train_reference_classifier
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("gan", help="train a GAN (2-D mixtures or conditional digits) and score it")
     p.add_argument("--data", choices=[*MIXTURES, "digits"], default="ring8")
     p.add_argument("--loss", choices=LOSSES.names(), default="non_saturating", help="generator/discriminator cost pair")
-    p.add_argument("--plain", action="store_true", help="2-D data: no tricks (no packing, smoothing or lr decay)")
+    p.add_argument("--plain", action="store_true", help="2-D data: the bare game (no R1, lr decay or rescaling)")
     p.add_argument("--steps", type=int, default=None, help="total generator steps (a resumed run continues to it)")
     p.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints (0: only at the end)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
@@ -40,14 +40,14 @@ def _trainer(args: argparse.Namespace) -> GANTrainer:
         return GANTrainer.load(ckpt, device=args.device)
     if args.data == "digits":
         return digits_trainer(seed=args.seed, device=args.device)
-    return toy_trainer(args.loss, tricks=not args.plain, seed=args.seed, device=args.device)
+    return toy_trainer(args.data, args.loss, tricks=not args.plain, seed=args.seed, device=args.device)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
     trainer = _trainer(args)
-    steps = args.steps or (3000 if args.data == "digits" else ToyRecipe().steps)
+    steps = args.steps or (3000 if args.data == "digits" else TOY_RECIPES[args.data].steps)
     if args.data == "digits":
         X, y = load_digits_images()
     else:
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         metrics.update(_score_digits(trainer, X, y, args.out, args.seed))
     else:
         metrics.update(_score_mixture(trainer, mixture, args.out, args.seed))
-        metrics["tricks"] = trainer.pack > 1
+        metrics["tricks"] = trainer.config.r1 > 0
     plot_curves(trainer.history.rows, ["d_loss", "g_loss"], args.out / "losses.png", title="GAN losses")
     metrics["seconds"] = round(time.perf_counter() - t0, 2)
     write_metrics(args.out, metrics)

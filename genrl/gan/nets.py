@@ -139,7 +139,11 @@ class _Discriminator(nn.Module):
 
 @_register
 class MLPGenerator(_Generator):
-    """z ``(B, latent_dim)`` [+ labels ``(B,)``] -> samples ``(B, out_dim)``."""
+    """z ``(B, latent_dim)`` [+ labels ``(B,)``] -> samples ``(B, out_dim)``.
+
+    ``out_scale`` multiplies the output: with the discriminator's ``in_scale = 1 / out_scale`` both
+    nets work on data of a comfortable range while samples stay in the data's units.
+    """
 
     def __init__(
         self,
@@ -151,11 +155,13 @@ class MLPGenerator(_Generator):
         ref_size: int = 64,
         out_activation: Literal["none", "tanh", "sigmoid"] = "none",
         seed: int = 0,
+        out_scale: float = 1.0,
     ) -> None:
         super().__init__(latent_dim, n_classes, norm, ref_size, seed)
         self.spec = {"class": type(self).__name__, "latent_dim": latent_dim, "out_dim": out_dim,
                      "hidden": list(hidden), "norm": norm, "n_classes": n_classes, "ref_size": ref_size,
-                     "out_activation": out_activation, "seed": seed}  # fmt: skip
+                     "out_activation": out_activation, "seed": seed, "out_scale": out_scale}  # fmt: skip
+        self.out_scale = out_scale
         self.out_shape = (out_dim,)
         layers: list[nn.Module] = []
         width = latent_dim * (2 if n_classes else 1)
@@ -168,12 +174,15 @@ class MLPGenerator(_Generator):
         self.body = nn.Sequential(*layers)
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
-        return self._output(self.body(self._input(z, y)))
+        return self.out_scale * self._output(self.body(self._input(z, y)))
 
 
 @_register
 class MLPDiscriminator(_Discriminator):
-    """x ``(B, in_dim * pack)`` [+ labels] -> logits ``(B,)``; ``features`` -> ``(B, hidden[-1])``."""
+    """x ``(B, in_dim * pack)`` [+ labels] -> logits ``(B,)``; ``features`` -> ``(B, hidden[-1])``.
+
+    ``in_scale`` multiplies inputs first (see :class:`MLPGenerator`'s ``out_scale``).
+    """
 
     def __init__(
         self,
@@ -188,13 +197,15 @@ class MLPDiscriminator(_Discriminator):
         input_noise: float = 0.0,
         hidden_noise: float = 0.0,
         weight_norm: bool = False,
+        in_scale: float = 1.0,
     ) -> None:
         super().__init__()
         self.spec = {"class": type(self).__name__, "in_dim": in_dim, "hidden": list(hidden), "pack": pack,
                      "n_classes": n_classes, "conditioning": conditioning,
                      "minibatch_kernels": minibatch_kernels, "spectral_norm": spectral_norm,
                      "dropout": dropout, "input_noise": input_noise, "hidden_noise": hidden_noise,
-                     "weight_norm": weight_norm}  # fmt: skip
+                     "weight_norm": weight_norm, "in_scale": in_scale}  # fmt: skip
+        self.in_scale = in_scale
         if n_classes and pack > 1:
             raise InputError("packing (pack > 1) is not supported together with label conditioning")
         if spectral_norm and weight_norm:
@@ -217,7 +228,7 @@ class MLPDiscriminator(_Discriminator):
         self.head_noise = GaussianNoise(hidden_noise)
 
     def features(self, x: Tensor) -> Tensor:
-        return self.body(x)
+        return self.body(x * self.in_scale if self.in_scale != 1.0 else x)
 
     def classify(self, h: Tensor) -> Tensor:
         return super().classify(self.head_noise(h))

@@ -48,8 +48,10 @@ class GANConfig:
     :param r1: R1 weight γ (penalty ``γ/2 E||∇D(x)||²`` on real data).
     :param ema_decay: decay of the EMA of generator weights used for sampling; 0 turns it off.
     :param aux_weight: weight of the auxiliary-classifier cross-entropy (AC-GAN discriminators).
-    :param lr_schedule: ``"constant"``, or ``"linear"`` decay to 0 at the ``steps`` given to ``fit``
-        (derived from the step count, so resuming needs no scheduler state).
+    :param lr_schedule: ``"constant"``, or ``"linear"``: constant, then a linear decay to 0 over the
+        last ``decay_fraction`` of the ``steps`` given to ``fit`` (derived from the step count, so
+        resuming needs no scheduler state).
+    :param decay_fraction: the decaying tail of a linear schedule (1.0: decay from the first step).
     """
 
     loss: str = "non_saturating"
@@ -67,6 +69,7 @@ class GANConfig:
     ema_decay: float = 0.0
     aux_weight: float = 1.0
     lr_schedule: Literal["constant", "linear"] = "constant"
+    decay_fraction: float = 1.0
 
     def validate(self) -> None:
         loss = get_loss(self.loss)
@@ -78,6 +81,8 @@ class GANConfig:
             raise InputError("batch_size and d_steps must be >= 1")
         if self.lr_schedule not in ("constant", "linear"):
             raise InputError(f"lr_schedule must be 'constant' or 'linear', got {self.lr_schedule!r}")
+        if not 0.0 < self.decay_fraction <= 1.0:
+            raise InputError(f"decay_fraction must be in (0, 1], got {self.decay_fraction}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise InputError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.label_smoothing and not loss.smoothing:
@@ -270,7 +275,8 @@ class GANTrainer:
         try:
             while self.step_count < steps:
                 if self.config.lr_schedule == "linear":
-                    self._set_lr_scale(1.0 - self.step_count / steps)
+                    left = (steps - self.step_count) / (steps * self.config.decay_fraction)
+                    self._set_lr_scale(min(1.0, left))
                 idx = torch.randint(X.shape[0], (per_step,), device=self.device, generator=self.rng)
                 out = self.step(X[idx], y[idx] if y is not None else None)
                 pair = torch.stack([out["d_loss"], out["g_loss"]])
