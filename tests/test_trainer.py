@@ -112,3 +112,15 @@ def test_bad_labels_and_config_are_refused():
         small(GANConfig(loss="hinge", label_smoothing=0.1))
     with pytest.raises(InputError, match="alternating"):
         small(GANConfig(update="simultaneous", d_steps=2))
+
+
+def test_ring8_training_reaches_all_eight_modes():
+    from genrl.data import ring8
+    from genrl.gan.presets import toy_trainer
+    from genrl.metrics import mode_metrics
+
+    mixture = ring8()
+    X = mixture.sample(20_000, 0)[0]
+    trainer = toy_trainer("ring8", "non_saturating", tricks=True, seed=0, device="cpu").fit(X, steps=1500, progress=False)
+    m = mode_metrics(trainer.sample(2500).cpu().numpy(), mixture)
+    assert m["modes"] == 8 and m["reverse_kl"] < 0.5, m
