@@ -10,7 +10,6 @@ the same distance between two halves of the real data.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genrl.cli import parse_dataclass
 from genrl.data import load_digits_images
 from genrl.gan.presets import digits_trainer
 from genrl.metrics.classifier import classifier_frechet_distance, conditional_accuracy, train_reference_classifier
@@ -58,9 +58,4 @@ def main(args: Args) -> None:
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", type=int, nargs="+", default=Args().seeds)
-    for k, v in vars(Args()).items():
-        if k != "seeds":
-            p.add_argument(f"--{k}", type=type(v), default=v)
-    main(Args(**vars(p.parse_args())))
+    main(parse_dataclass(Args, __doc__))

@@ -9,7 +9,6 @@ summary figure to OUT/summary.png. The recipes are ``genrl.gan.presets.toy_train
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from genrl.cli import parse_dataclass
 from genrl.data import get_mixture
 from genrl.gan.losses import LOSSES
 from genrl.gan.presets import TOY_RECIPES, toy_trainer
@@ -82,10 +82,4 @@ def _mean(rows: list[dict], key: str, **match: object) -> float:
     return float(np.mean([r[key] for r in rows if all(r[m] == v for m, v in match.items())]))
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for k, v in vars(Args()).items():
-        if isinstance(v, list):
-            p.add_argument(f"--{k}", nargs="+", type=type(v[0]), default=v)
-        else:
-            p.add_argument(f"--{k}", type=type(v), default=v)
-    main(Args(**vars(p.parse_args())))
+    main(parse_dataclass(Args, __doc__))

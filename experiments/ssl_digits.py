@@ -11,7 +11,6 @@ a bar plot.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 import warnings
@@ -23,6 +22,7 @@ import torch
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from sklearn.svm import SVC
 
+from genrl.cli import parse_dataclass
 from genrl.data import digits_split, labeled_subset
 from genrl.plotting import bar_chart
 from genrl.ssl import PRESETS, SSLGANClassifier
@@ -75,10 +75,4 @@ def main(args: Args) -> None:
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for k, v in vars(Args()).items():
-        if isinstance(v, list):
-            p.add_argument(f"--{k}", nargs="+", type=type(v[0]), default=v)
-        else:
-            p.add_argument(f"--{k}", type=type(v), default=v)
-    main(Args(**vars(p.parse_args())))
+    main(parse_dataclass(Args, __doc__))

@@ -10,13 +10,13 @@ excluded from the clock) and finally plots the curve.
 
 from __future__ import annotations
 
-import argparse
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from genrl.cli import parse_dataclass
 from genrl.data import labeled_subset, load_mnist
 from genrl.plotting import plot_curves
 from genrl.ssl import PRESETS, SSLGANClassifier
@@ -63,10 +63,4 @@ def main(args: Args) -> None:
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for k, v in vars(Args()).items():
-        if isinstance(v, list):
-            p.add_argument(f"--{k.replace('_', '-')}", dest=k, nargs="+", type=type(v[0]), default=v)
-        else:
-            p.add_argument(f"--{k.replace('_', '-')}", dest=k, type=type(v), default=v)
-    main(Args(**vars(p.parse_args())))
+    main(parse_dataclass(Args, __doc__))

@@ -8,7 +8,6 @@ alternate between the two so that machine noise hits both alike; we report the m
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from genrl.cli import parse_dataclass
 from genrl.data import load_digits_images, ring8
 from genrl.gan import DCGANDiscriminator, DCGANGenerator, GANConfig, GANTrainer, MLPDiscriminator, MLPGenerator
 from genrl.plotting import bar_chart
@@ -93,7 +93,4 @@ def main(args: Args) -> None:
 
 
 if __name__ == "__main__":
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for k, v in vars(Args()).items():
-        p.add_argument(f"--{k}", type=type(v), default=v)
-    main(Args(**vars(p.parse_args())))
+    main(parse_dataclass(Args, __doc__))

@@ -7,9 +7,11 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from genrl.errors import InputError
+
+T = TypeVar("T")
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -20,6 +22,17 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--tensorboard", action="store_true", help="write TensorBoard scalars to OUT/tensorboard")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: leave torch's default)")
+
+
+def parse_dataclass(cls: type[T], description: str | None, argv: Sequence[str] | None = None) -> T:
+    """Parse ``--field-name VALUE`` options for every field of a dataclass of defaults (lists take
+    several values); the experiments' ``Args`` use it."""
+    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for k, v in vars(cls()).items():
+        many = isinstance(v, list)
+        kind = type(v[0]) if many else type(v)
+        p.add_argument(f"--{k.replace('_', '-')}", dest=k, type=kind, default=v, nargs="+" if many else None)
+    return cls(**vars(p.parse_args(argv)))
 
 
 def write_metrics(out: Path, metrics: dict[str, Any]) -> Path:

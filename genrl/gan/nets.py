@@ -41,6 +41,12 @@ def build_net(spec: dict[str, Any]) -> nn.Module:
     return NETS.get(kwargs.pop("class"))(**kwargs)
 
 
+def net_spec(net: nn.Module, args: dict[str, Any]) -> dict[str, Any]:
+    """``{"class": name, **constructor arguments}`` from the constructor's ``locals()``."""
+    kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in args.items() if k not in ("self", "__class__")}
+    return {"class": type(net).__name__, **kwargs}
+
+
 def _norm(kind: Norm, features: int, ref_size: int, conv: bool) -> nn.Module:
     if kind == "batch":
         return nn.BatchNorm2d(features) if conv else nn.BatchNorm1d(features)
@@ -158,9 +164,7 @@ class MLPGenerator(_Generator):
         out_scale: float = 1.0,
     ) -> None:
         super().__init__(latent_dim, n_classes, norm, ref_size, seed)
-        self.spec = {"class": type(self).__name__, "latent_dim": latent_dim, "out_dim": out_dim,
-                     "hidden": list(hidden), "norm": norm, "n_classes": n_classes, "ref_size": ref_size,
-                     "out_activation": out_activation, "seed": seed, "out_scale": out_scale}  # fmt: skip
+        self.spec = net_spec(self, locals())
         self.out_scale = out_scale
         self.out_shape = (out_dim,)
         layers: list[nn.Module] = []
@@ -200,11 +204,7 @@ class MLPDiscriminator(_Discriminator):
         in_scale: float = 1.0,
     ) -> None:
         super().__init__()
-        self.spec = {"class": type(self).__name__, "in_dim": in_dim, "hidden": list(hidden), "pack": pack,
-                     "n_classes": n_classes, "conditioning": conditioning,
-                     "minibatch_kernels": minibatch_kernels, "spectral_norm": spectral_norm,
-                     "dropout": dropout, "input_noise": input_noise, "hidden_noise": hidden_noise,
-                     "weight_norm": weight_norm, "in_scale": in_scale}  # fmt: skip
+        self.spec = net_spec(self, locals())
         self.in_scale = in_scale
         if n_classes and pack > 1:
             raise InputError("packing (pack > 1) is not supported together with label conditioning")
@@ -279,10 +279,8 @@ class DCGANGenerator(_Generator):
         seed: int = 0,
     ) -> None:
         super().__init__(latent_dim, n_classes, norm, ref_size, seed)
+        self.spec = net_spec(self, locals())
         c, h, w = image_shape
-        self.spec = {"class": type(self).__name__, "latent_dim": latent_dim, "image_shape": [c, h, w],
-                     "base_channels": base_channels, "norm": norm, "n_classes": n_classes,
-                     "ref_size": ref_size, "seed": seed}  # fmt: skip
         self.out_shape = (c, h, w)
         n = _upsamplings(h, w)
         ch = base_channels * 2 ** (n - 1)
@@ -326,11 +324,8 @@ class DCGANDiscriminator(_Discriminator):
         input_noise: float = 0.0,
     ) -> None:
         super().__init__()
+        self.spec = net_spec(self, locals())
         c, h, w = image_shape
-        self.spec = {"class": type(self).__name__, "image_shape": [c, h, w], "base_channels": base_channels,
-                     "pack": pack, "norm": norm, "n_classes": n_classes, "conditioning": conditioning,
-                     "minibatch_kernels": minibatch_kernels, "spectral_norm": spectral_norm,
-                     "dropout": dropout, "input_noise": input_noise}  # fmt: skip
         if n_classes and pack > 1:
             raise InputError("packing (pack > 1) is not supported together with label conditioning")
         self.in_shape, self.pack = (c, h, w), pack
