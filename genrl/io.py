@@ -2,7 +2,7 @@
 
 Nested state (optimizer state dicts, RNG states, configs) is split into plain JSON and tensors by
 :func:`split_tensors`; the JSON goes into the safetensors header metadata together with a SHA-256
-of every tensor's bytes, so a truncated or altered file is refused on load. Nothing is unpickled.
+of that JSON and every tensor's bytes, so a truncated or altered file is refused on load. Nothing is unpickled.
 Writes go to a temporary file in the same folder and are moved into place with ``os.replace``,
 so a crash mid-write leaves the previous checkpoint intact.
 """
@@ -53,8 +53,8 @@ def join_tensors(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return obj
 
 
-def _digest(tensors: dict[str, torch.Tensor]) -> str:
-    h = hashlib.sha256()
+def _digest(tensors: dict[str, torch.Tensor], state_json: str) -> str:
+    h = hashlib.sha256(state_json.encode())
     for key in sorted(tensors):
         t = tensors[key]
         h.update(key.encode())
@@ -70,7 +70,8 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tensors: dict[str, torch.Tensor] = {}
     skeleton = split_tensors(state, tensors, "s")
-    meta = {"format": _FORMAT, "state": json.dumps(skeleton), "sha256": _digest(tensors)}
+    state_json = json.dumps(skeleton)
+    meta = {"format": _FORMAT, "state": state_json, "sha256": _digest(tensors, state_json)}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
     os.close(fd)
     try:
@@ -102,8 +103,8 @@ def load_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]
         raise CheckpointError(f"checkpoint {str(path)!r} is unreadable (truncated or not a checkpoint): {e}") from None
     if meta.get("format") != _FORMAT:
         raise CheckpointError(f"{str(path)!r} is not a genrl checkpoint (format {meta.get('format')!r})")
-    if meta.get("sha256") != _digest(tensors):
-        raise CheckpointError(f"checkpoint {str(path)!r} is corrupt: tensor data does not match its checksum")
+    if meta.get("sha256") != _digest(tensors, meta.get("state", "")):
+        raise CheckpointError(f"checkpoint {str(path)!r} is corrupt: its contents do not match their checksum")
     try:
         state = join_tensors(json.loads(meta["state"]), tensors)
     except (KeyError, TypeError, ValueError) as e:

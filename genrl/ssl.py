@@ -74,7 +74,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
     :param max_steps: training steps (one discriminator and one generator update each).
     :param max_seconds: stop earlier once training has run this long (checked every ``log_every``
         steps; time spent in ``callback`` does not count).
-    :param random_state: seed for weights, batches and noise.
+    :param random_state: seed for weights, batches and noise (``None``: a fresh seed from NumPy's
+        global generator). ``fit`` seeds torch's global generator with it.
     :param device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
     :param verbose: show a progress bar with supervised loss, unsupervised loss and labeled accuracy.
     :param callback: called as ``callback(estimator, step)`` every ``log_every`` steps (e.g. to
@@ -146,8 +147,12 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         for name in ("batch_size", "max_steps", "latent_dim", "log_every"):
             if int(getattr(self, name)) < 1:
                 raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.unlabeled_weight < 0 or self.lr <= 0:
-            raise InputError("unlabeled_weight must be >= 0 and lr > 0")
+        for name in ("unlabeled_weight", "historical_averaging", "input_noise", "hidden_noise", "minibatch_kernels"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and v >= 0):
+                raise InputError(f"{name} must be a finite number >= 0, got {v}")
+        if not (np.isfinite(self.lr) and self.lr > 0):
+            raise InputError(f"lr must be a finite number > 0, got {self.lr}")
 
     def _scale(self, X: Tensor) -> Tensor:
         """Map inputs to the generator's output range with the statistics learned in ``fit``."""
@@ -171,7 +176,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
             D = DCGANDiscriminator(shape, self.base_channels, norm="none", n_classes=n_classes, conditioning="kplus1",
                                    minibatch_kernels=self.minibatch_kernels, dropout=0.2,
                                    input_noise=self.input_noise)  # fmt: skip
-            G = DCGANGenerator(self.latent_dim, shape, self.base_channels, seed=self.random_state or 0)
+            G = DCGANGenerator(self.latent_dim, shape, self.base_channels)
         else:
             D = MLPDiscriminator(n_features, self.hidden, n_classes=n_classes, conditioning="kplus1",
                                  minibatch_kernels=self.minibatch_kernels, input_noise=self.input_noise,
@@ -200,7 +205,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         self.scale_min_ = X.amin(dim=dims)
         self.scale_range_ = (X.amax(dim=dims) - self.scale_min_).clamp_min(1e-8)
         device = resolve_device(self.device)
-        seed = 0 if self.random_state is None else int(self.random_state)
+        seed = int(np.random.randint(2**31)) if self.random_state is None else int(self.random_state)
         torch.manual_seed(seed)
         rng = torch.Generator(device=device).manual_seed(seed)
 

@@ -52,3 +52,13 @@ def test_failed_write_leaves_previous_checkpoint_intact(tmp_path):
         save_checkpoint(path, {"kind": "demo", "bad": object()})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["c.safetensors"]  # no temp files left behind
+
+
+def test_altered_json_state_is_refused(tmp_path):
+    path = save_checkpoint(tmp_path / "c.safetensors", _state())
+    data = path.read_bytes()
+    old = b'[\\"step\\", 3]'  # the state JSON sits escaped inside the header JSON
+    assert old in data
+    path.write_bytes(data.replace(old, old.replace(b"3", b"9")))
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(path)

@@ -85,6 +85,18 @@ def test_divergence_is_reported_with_its_step():
         t.fit(DATA, steps=10, progress=False, log_every=5)
 
 
+def test_divergence_never_overwrites_the_last_good_checkpoint(tmp_path):
+    t = small(GANConfig(batch_size=16))
+    ckpt = tmp_path / "c.safetensors"
+    t.fit(DATA, steps=4, progress=False, log_every=10, checkpoint_path=ckpt, checkpoint_every=4)
+    with torch.no_grad():
+        next(t.G.parameters()).fill_(float("nan"))
+    with pytest.raises(DivergenceError, match=f"step 5; last good checkpoint: {ckpt}"):
+        t.fit(DATA, steps=20, progress=False, log_every=10, checkpoint_path=ckpt, checkpoint_every=3)
+    good = GANTrainer.load(ckpt, device="cpu")
+    assert good.step_count == 4 and all(torch.isfinite(p).all() for p in good.G.parameters())
+
+
 @pytest.mark.parametrize(
     "X, y, match",
     [
@@ -112,6 +124,12 @@ def test_bad_labels_and_config_are_refused():
         small(GANConfig(loss="hinge", label_smoothing=0.1))
     with pytest.raises(InputError, match="alternating"):
         small(GANConfig(update="simultaneous", d_steps=2))
+    with pytest.raises(InputError, match="betas"):
+        small(GANConfig(betas=(1.5, 0.9)))
+    with pytest.raises(InputError, match="gradient_penalty"):
+        small(GANConfig(gradient_penalty=float("nan")))
+    with pytest.raises(InputError, match=r"samples of shape \(3,\) but the discriminator takes \(2,\)"):
+        GANTrainer(MLPGenerator(4, 3, (8,)), MLPDiscriminator(2, (8,)), device="cpu")
 
 
 def test_ring8_training_reaches_all_eight_modes():

@@ -247,7 +247,7 @@ class MLPDiscriminator(_Discriminator):
                 m, s = out.mean(0), out.std(0) + 1e-6
                 layer.parametrizations.weight.original0.div_(s.view(-1, 1))
                 layer.bias.copy_(-m / s)
-            if not isinstance(layer, GaussianNoise):
+            if not isinstance(layer, (GaussianNoise, nn.Dropout)):
                 h = layer(h)
 
 

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from genrl.errors import DivergenceError, InputError
+from genrl.errors import CheckpointError, DivergenceError, InputError
 from genrl.gan.layers import pack
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import build_net
@@ -89,10 +89,12 @@ class GANConfig:
             raise InputError(f"loss {self.loss!r} has no real targets to smooth (label_smoothing must be 0)")
         if not 0.0 <= self.ema_decay < 1.0:
             raise InputError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
-        for name in ("lr_g", "lr_d", "feature_matching", "historical_averaging", "r1", "aux_weight"):
+        for name in ("lr_g", "lr_d", "feature_matching", "historical_averaging", "r1", "aux_weight", "gradient_penalty"):
             v = getattr(self, name)
-            if not (math.isfinite(v) and v >= 0):
+            if v is not None and not (math.isfinite(v) and v >= 0):
                 raise InputError(f"{name} must be a finite number >= 0, got {v}")
+        if len(self.betas) != 2 or not all(0.0 <= b < 1.0 for b in self.betas):
+            raise InputError(f"betas must be two numbers in [0, 1), got {self.betas}")
 
 
 @dataclass
@@ -137,7 +139,10 @@ class GANTrainer:
         self.n_classes = getattr(self.G, "n_classes", 0)
         if getattr(self.D, "n_classes", 0) != self.n_classes:
             raise InputError("generator and discriminator must be conditioned on the same number of classes")
-        self.auxiliary = self.n_classes > 0 and getattr(self.D, "aux", None) is not None
+        self.auxiliary = self.n_classes > 0 and getattr(self.D, "conditioning", None) == "auxiliary"
+        g_out, d_in = getattr(self.G, "out_shape", None), getattr(self.D, "in_shape", None)
+        if g_out is not None and d_in is not None and tuple(g_out) != tuple(d_in):
+            raise InputError(f"the generator makes samples of shape {tuple(g_out)} but the discriminator takes {tuple(d_in)}")
         self.rng = torch.Generator(device=self.device).manual_seed(seed)
         self.seed = seed
         self.step_count = 0
@@ -240,9 +245,8 @@ class GANTrainer:
             y = as_label_tensor(y, "y", X.shape[0], self.n_classes)
         elif y is not None:
             raise InputError("labels y were given but the generator is unconditional (n_classes=0)")
-        per_step = self.config.batch_size * self.config.d_steps
-        if per_step % self.pack:
-            raise InputError(f"batch_size * d_steps = {per_step} must be divisible by the discriminator's pack={self.pack}")
+        if self.config.batch_size % self.pack:
+            raise InputError(f"batch_size {self.config.batch_size} must be divisible by the discriminator's pack={self.pack}")
         return X.to(self.device), (y.to(self.device) if y is not None else None)
 
     def fit(
@@ -271,7 +275,8 @@ class GANTrainer:
         running = torch.zeros(2, device=self.device)
         first_bad = torch.full((), -1, device=self.device, dtype=torch.long)
         since, t0 = 0, time.perf_counter()
-        last_ckpt = None
+        # A checkpoint already at the path (e.g. the one this run resumed from) is the last good one so far.
+        last_ckpt = checkpoint_path if checkpoint_path and Path(checkpoint_path).exists() else None
         try:
             while self.step_count < steps:
                 if self.config.lr_schedule == "linear":
@@ -299,6 +304,9 @@ class GANTrainer:
                     if callback is not None:
                         callback(self)
                 if checkpoint_path and ((checkpoint_every and self.step_count % checkpoint_every == 0) or at_end):
+                    if int(first_bad) >= 0:  # never overwrite the last good checkpoint with a diverged state
+                        where = f"; last good checkpoint: {last_ckpt}" if last_ckpt else "; no checkpoint was written"
+                        raise DivergenceError(f"non-finite GAN loss at step {int(first_bad)}{where}")
                     last_ckpt = self.save(checkpoint_path)
         finally:
             logger.close()
@@ -344,7 +352,10 @@ class GANTrainer:
             "ha_d": self.ha_d.averages if self.ha_d else None,
             "ha_count": self.ha_g.count if self.ha_g else 0,
             "rng": self.rng.get_state(),
-            "torch_rng": torch.get_rng_state(),  # dropout and other layers draw from the global generator
+            "rng_device": self.device.type,
+            # Dropout and noise layers draw from the global generators.
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
         }
 
     def save(self, path: str | Path) -> Path:
@@ -357,8 +368,11 @@ class GANTrainer:
         s = load_checkpoint(path, kind="GANTrainer")
         cfg = dict(s["config"])
         cfg["betas"] = tuple(cfg["betas"])
-        trainer = cls(build_net(s["generator"]["spec"]), build_net(s["discriminator"]["spec"]),
-                      GANConfig(**cfg), device=device, seed=s["seed"])  # fmt: skip
+        try:
+            trainer = cls(build_net(s["generator"]["spec"]), build_net(s["discriminator"]["spec"]),
+                          GANConfig(**cfg), device=device, seed=s["seed"])  # fmt: skip
+        except (TypeError, KeyError) as e:
+            raise CheckpointError(f"checkpoint {str(path)!r} describes a GANTrainer this version cannot build: {e}") from None
         dev = trainer.device
         trainer.G.load_state_dict(s["generator"]["weights"])
         trainer.D.load_state_dict(s["discriminator"]["weights"])
@@ -370,8 +384,13 @@ class GANTrainer:
             if ha is not None:
                 ha.averages = [a.to(dev) for a in avgs]
                 ha.count = s["ha_count"]
-        trainer.rng.set_state(s["rng"])
         torch.set_rng_state(s["torch_rng"])
+        if s["rng_device"] == dev.type:
+            trainer.rng.set_state(s["rng"])
+            if s["cuda_rng"] is not None:
+                torch.cuda.set_rng_state(s["cuda_rng"], dev)
+        else:  # generator states do not transfer across device types: continue with a derived seed
+            trainer.rng.manual_seed(s["seed"] + s["step"])
         trainer.step_count = s["step"]
         trainer.history.rows = list(s["history"])
         return trainer

@@ -6,6 +6,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from genrl.errors import InputError
+
 
 def _t(x: np.ndarray | Tensor) -> Tensor:
     return torch.as_tensor(x, dtype=torch.float64).flatten(1) if not isinstance(x, Tensor) else x.double().flatten(1)
@@ -27,6 +29,8 @@ def energy_distance(x: np.ndarray | Tensor, y: np.ndarray | Tensor) -> float:
 def mmd_rbf(x: np.ndarray | Tensor, y: np.ndarray | Tensor, bandwidth: float | None = None) -> float:
     """Unbiased Gaussian-RBF MMD²; the bandwidth defaults to the median pairwise distance."""
     x, y = _t(x), _t(y)
+    if len(x) < 2 or len(y) < 2:
+        raise InputError("mmd_rbf needs at least 2 samples in each set")
     z = torch.cat([x, y])
     d2 = torch.cdist(z, z).pow(2)
     if bandwidth is None:

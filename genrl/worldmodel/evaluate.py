@@ -18,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+from genrl.errors import InputError
 from genrl.metrics.distances import energy_distance
 from genrl.worldmodel.models import WorldModel
 from genrl.worldmodel.transitions import Transitions
@@ -42,6 +43,8 @@ def one_step_energy_distance(
 
 def energy_score(model: WorldModel, data: Transitions, n_samples: int = 64) -> float:
     """Mean energy score of the model's next-observation samples against logged next observations."""
+    if n_samples < 2:
+        raise InputError("energy_score needs n_samples >= 2")
     scale = torch.as_tensor(data.next_obs.std(0) + 1e-8)
     x = model.sample(data.obs, data.act, n_samples).next_obs.cpu() / scale  # (B, n, d)
     y = torch.as_tensor(data.next_obs)[:, None] / scale  # (B, 1, d)
