@@ -142,3 +142,30 @@ def test_ring8_training_reaches_all_eight_modes():
     trainer = toy_trainer("ring8", "non_saturating", tricks=True, seed=0, device="cpu").fit(X, steps=1500, progress=False)
     m = mode_metrics(trainer.sample(2500).cpu().numpy(), mixture)
     assert m["modes"] == 8 and m["reverse_kl"] < 0.5, m
+
+
+@pytest.mark.parametrize(
+    "trick",
+    [{"label_smoothing": 0.2}, {"feature_matching": 1.0}, {"historical_averaging": 10.0}, {"r1": 10.0},
+     {"gradient_penalty": 10.0}, {"update": "simultaneous"}],
+)
+def test_each_trick_changes_the_update(trick):
+    def params_after(cfg):
+        t = small(cfg)
+        for _ in range(3):  # historical averaging only bites once the average differs from the weights
+            t.step(torch.tensor(DATA[:32]))
+        return torch.cat([p.flatten() for p in [*t.G.parameters(), *t.D.parameters()]])
+
+    base = params_after(GANConfig(batch_size=32))
+    assert not torch.allclose(base, params_after(GANConfig(batch_size=32, **trick)))
+    assert torch.equal(base, params_after(GANConfig(batch_size=32)))  # and the comparison itself is deterministic
+
+
+def test_ema_generator_is_used_for_sampling():
+    t = small(GANConfig(batch_size=32, ema_decay=0.9))
+    t.fit(DATA, steps=5, progress=False)
+    z_state = t.rng.get_state()
+    s_ema = t.sample(4)
+    t.rng.set_state(z_state)
+    t.ema = None
+    assert not torch.allclose(s_ema, t.sample(4))
