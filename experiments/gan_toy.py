@@ -36,12 +36,18 @@ class Args:
     threads: int = 1
     device: str = "cpu"
     out: str = "results/gan_toy"
+    summarize: list[str] = field(default_factory=lambda: [""])
+    """JSON-lines files of earlier runs: only redraw the summary plots from them (no training)"""
 
 
 def main(args: Args) -> None:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     results = []
+    if any(args.summarize):
+        results = [json.loads(line) for f in args.summarize for line in open(f) if '"modes"' in line]
+        summarize(results, args, out)
+        return
     for data in args.data:
         mixture = get_mixture(data)
         for loss in args.losses:
@@ -69,8 +75,26 @@ def main(args: Args) -> None:
                     row = {"data": data, "loss": loss, "tricks": tricks, "seed": seed, **row, "seconds": round(seconds, 1)}
                     print(json.dumps(row), flush=True)
                     results.append(row)
+    summarize(results, args, out)
+
+
+def summarize(results: list[dict], args: Args, out: Path) -> None:
+    """Per (data, loss, tricks): mean/min over seeds as JSON lines, plus bar plots."""
     for data in args.data:
         k = len(get_mixture(data).centers)
+        for loss in args.losses:
+            for tricks in args.tricks:
+                rows = [r for r in results if (r["data"], r["loss"], r["tricks"]) == (data, loss, tricks)]
+                if not rows:
+                    continue
+                print(json.dumps({"summary": data, "loss": loss, "tricks": tricks, "seeds": len(rows),
+                                  "modes_mean": round(float(np.mean([r["modes"] for r in rows])), 2),
+                                  "modes_min": min(r["modes"] for r in rows),
+                                  "hq_mean": round(float(np.mean([r["hq_fraction"] for r in rows])), 3),
+                                  "hq_min": round(min(r["hq_fraction"] for r in rows), 3),
+                                  "reverse_kl_mean": round(float(np.mean([r["reverse_kl"] for r in rows])), 3),
+                                  "all_goals_met": all(r["modes"] == k and r["hq_fraction"] >= 0.95 and r["reverse_kl"] <= 0.04
+                                                       for r in rows)}))  # fmt: skip
         panels = (("modes", 1 / k, "fraction of modes captured"), ("hq_fraction", 1.0, "high-quality fraction"))
         for key, scale, label in panels:
             groups = {loss: {t: scale * _mean(results, key, data=data, loss=loss, tricks=t) for t in args.tricks}
@@ -79,7 +103,8 @@ def main(args: Args) -> None:
 
 
 def _mean(rows: list[dict], key: str, **match: object) -> float:
-    return float(np.mean([r[key] for r in rows if all(r[m] == v for m, v in match.items())]))
+    vals = [r[key] for r in rows if all(r[m] == v for m, v in match.items())]
+    return float(np.mean(vals)) if vals else 0.0
 
 if __name__ == "__main__":
     main(parse_dataclass(Args, __doc__))
