@@ -41,3 +41,23 @@ def test_shapes_save_load_and_wrong_inputs(fork_data, tmp_path):
             back.sample(np.full((1, 2), np.nan), np.zeros((1, 2)))
     with pytest.raises(InputError, match="unknown world model"):
         make_world_model("vae", 2, 2)
+
+
+def test_model_env_passes_check_env_and_trains_sb3(fork_data):
+    import gymnasium as gym
+    from gymnasium.utils.env_checker import check_env
+    from stable_baselines3 import SAC
+
+    from genrl.worldmodel.model_env import BatchedModelEnv, ModelEnv
+
+    real = gym.make("genrl/Fork2D-v0")
+    model = make_world_model("mlp", 2, 2, hidden=(32, 32)).fit(fork_data[:2000], steps=200)
+    env = ModelEnv(model, real.observation_space, real.action_space, fork_data.obs[:100], horizon=20)
+    check_env(env, skip_render_check=True)
+    SAC("MlpPolicy", env, learning_starts=20, batch_size=16, seed=0).learn(60)
+    batched = BatchedModelEnv(model, reward_fn=lambda o, a, n: -n.norm(dim=1))
+    batched.reset(np.zeros((1000, 2), dtype=np.float32))
+    nxt, r, term = batched.step(np.ones((1000, 2), dtype=np.float32))
+    assert nxt.shape == (1000, 2) and r.shape == (1000,) and not term.any()
+    with pytest.raises(InputError, match="do not match"):
+        ModelEnv(model, gym.make("genrl/KickedPendulum-v0").observation_space, real.action_space, fork_data.obs)

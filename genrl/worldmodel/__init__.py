@@ -1,6 +1,6 @@
 """World models for model-based RL: transition data and models behind one interface.
 
-Still to come (see the world-model issue): the batched ``ModelEnv``, planners and the Dyna loop.
+Still to come (see the world-model issue): planners, the Dyna loop and the CLI.
 """
 
 from genrl.worldmodel.models import EnsembleWorldModel, GANWorldModel, MLPWorldModel, Prediction, WorldModel, make_world_model
