@@ -21,3 +21,17 @@ def test_bad_option_gives_a_clear_error(tmp_path):
     r = subprocess.run([sys.executable, "-m", "genrl.cli", "gan", "--loss", "wgan", "--out", str(tmp_path)],
                        capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 2 and "invalid choice: 'wgan'" in r.stderr
+
+
+def test_world_model_train_eval_and_mbrl_commands(tmp_path):
+    out = tmp_path / "wm"
+    common = ["--env", "genrl/Fork2D-v0", "--out", str(out), "--quiet"]
+    assert main(["world-model", "train", "--model", "ensemble", "--transitions", "1000", "--steps", "50", *common]) == 0
+    assert main(["world-model", "eval", "--probes", "10", *common]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert {"energy_distance", "energy_distance_floor", "rollout_error", "energy_score"} <= m.keys()
+    assert (out / "next_state_samples.png").exists()
+    mb = tmp_path / "mbrl"
+    assert main(["mbrl", "--env", "genrl/Fork2D-v0", "--model", "mlp", "--steps", "50", "--out", str(mb), "--quiet"]) == 0
+    assert json.loads((mb / "metrics.json").read_text())["env_steps"] == 50 and (mb / "return_vs_steps.png").exists()
+    assert main(["world-model", "eval", "--env", "genrl/KickedPendulum-v0", "--out", str(out), "--quiet"]) == 2

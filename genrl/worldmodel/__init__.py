@@ -1,6 +1,6 @@
 """World models for model-based RL: transition data and models behind one interface.
 
-Still to come (see the world-model issue): the CLI and the benchmarks.
+Still to come (see the world-model issue): the benchmarks in experiments/.
 """
 
 from genrl.worldmodel.models import EnsembleWorldModel, GANWorldModel, MLPWorldModel, Prediction, WorldModel, make_world_model

@@ -84,11 +84,12 @@ def dyna_sac(
     termination_fn: TransitionFn | None = None,
     seed: int = 0,
     callback: Callable[[dict[str, float]], None] | None = None,
+    device: str = "auto",
 ) -> tuple[SAC, list[dict[str, float]]]:
     """Train SAC on model rollouts; return the agent and its curve of (real env steps, return)."""
     c = config or DynaConfig()
     env = gym.make(env_id)
-    agent = SAC("MlpPolicy", env, seed=seed, learning_starts=0, buffer_size=c.buffer_size, verbose=0)
+    agent = SAC("MlpPolicy", env, seed=seed, learning_starts=0, buffer_size=c.buffer_size, verbose=0, device=device)
     agent.set_logger(configure(None, []))
     agent.replay_buffer = ReplayBuffer(c.buffer_size, env.observation_space, env.action_space, device=agent.device, n_envs=1)
     sim = BatchedModelEnv(model, reward_fn, termination_fn)
@@ -103,20 +104,11 @@ def dyna_sac(
         for k, v in zip(real, (obs, act, nxt, r, term, trunc)):
             real[k].append(v)
         obs = env.reset()[0] if term or trunc else nxt
-        if t < c.start_steps:
-            continue
-        if (t - c.start_steps) % c.model_every == 0:
-            model.fit(Transitions(**{k: np.array(v) for k, v in real.items()}), steps=c.model_fit_steps)
-        start = np.array(real["obs"])[rng.integers(len(real["obs"]), size=c.rollouts)]
-        for _ in range(c.rollout_length):
-            a = agent.predict(start, deterministic=False)[0]
-            sim.reset(start)
-            s2, rew, done = (x.cpu().numpy() for x in sim.step(a))
-            _extend(agent.replay_buffer, start, s2, agent.policy.scale_action(a), rew, done)
-            start = s2[~done]
-            if not len(start):
-                break
-        agent.train(gradient_steps=c.updates_per_step, batch_size=c.batch_size)
+        if t >= c.start_steps:
+            if (t - c.start_steps) % c.model_every == 0:
+                model.fit(Transitions(**{k: np.array(v) for k, v in real.items()}), steps=c.model_fit_steps, device=device)
+            _imagine(agent, sim, np.array(real["obs"])[rng.integers(len(real["obs"]), size=c.rollouts)], c.rollout_length)
+            agent.train(gradient_steps=c.updates_per_step, batch_size=c.batch_size)
         if t % c.eval_every == 0 or t == c.total_steps:
             row = {"env_steps": t, "return_mean": evaluate(agent, env_id, c.eval_episodes, seed)}
             curve.append(row)
@@ -124,6 +116,18 @@ def dyna_sac(
                 callback(row)
     env.close()
     return agent, curve
+
+
+def _imagine(agent: SAC, sim: BatchedModelEnv, start: np.ndarray, length: int) -> None:
+    """Branch rollouts of ``length`` model steps from real states into the agent's replay buffer."""
+    for _ in range(length):
+        a = agent.predict(start, deterministic=False)[0]
+        sim.reset(start)
+        s2, rew, done = (x.cpu().numpy() for x in sim.step(a))
+        _extend(agent.replay_buffer, start, s2, agent.policy.scale_action(a), rew, done)
+        start = s2[~done]
+        if not len(start):
+            return
 
 
 def pendulum_reward(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
