@@ -9,8 +9,8 @@ treat it alike.
   core's MLP nets and trained with the core's costs (``loss``) and R1 penalty; samples are
   multi-modal wherever the data are.
 * :class:`EnsembleWorldModel`: 5 members predicting mean and log-variance, Gaussian NLL, bounded
-  log-variance and per-member bootstrap batches (PETS, Chua et al. 2018); sampling picks a random
-  member per draw (TS1).
+  log-variance and per-member bootstrap batches (PETS, Chua et al. 2018); sampling gives each draw
+  a random member (TS1), each member computing only its share of the batch.
 * :class:`MLPWorldModel`: one deterministic regressor (MSE); every draw is its mean.
 """
 
@@ -268,11 +268,18 @@ class EnsembleWorldModel(WorldModel):
         return {"nll": nll.detach()}
 
     def _sample_y(self, c: Tensor, n: int) -> Tensor:
-        mean, logvar = self._mean_logvar(c[None].expand(self.members, -1, -1))  # (E, B, d)
-        member = torch.randint(self.members, (c.shape[0], n), device=c.device)  # TS1: a member per draw
-        b = torch.arange(c.shape[0], device=c.device)[:, None]
-        mu, std = mean[member, b], torch.exp(0.5 * logvar[member, b])
-        return mu + std * torch.randn_like(mu)
+        # TS1 as in mbrl-lib: shuffle the B*n draws, give each member an equal share, run each member
+        # only on its share (one batched pass), then undo the shuffle.
+        rows = c.repeat_interleave(n, 0)
+        total = len(rows)
+        perm = torch.randperm(total, device=c.device)
+        pad = (-total) % self.members
+        x = torch.cat([rows[perm], rows[perm[:pad]]]).view(self.members, -1, rows.shape[1])
+        mean, logvar = self._mean_logvar(x)
+        draws = (mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)).reshape(-1, self.y_dim)[:total]
+        out = torch.empty_like(draws)
+        out[perm] = draws
+        return out.view(c.shape[0], n, -1)
 
     @torch.no_grad()
     def mean_prediction(self, obs: Any, act: Any) -> Tensor:
