@@ -47,6 +47,8 @@ class Transitions:
 
     def __post_init__(self) -> None:
         n = len(self.obs)
+        if n == 0:
+            raise InputError("transitions are empty")
         for name in ("act", "next_obs", "rew", "terminated", "truncated"):
             if len(getattr(self, name)) != n:
                 raise InputError(f"transitions: {name} has {len(getattr(self, name))} rows, obs has {n}")
@@ -56,8 +58,6 @@ class Transitions:
         self.rew = np.asarray(self.rew, dtype=np.float32).reshape(n)
         self.terminated = np.asarray(self.terminated, dtype=bool).reshape(n)
         self.truncated = np.asarray(self.truncated, dtype=bool).reshape(n)
-        if n == 0:
-            raise InputError("transitions are empty")
         if self.next_obs.shape != self.obs.shape:
             raise InputError(f"transitions: next_obs shape {self.next_obs.shape} differs from obs shape {self.obs.shape}")
         for name in ("obs", "act", "next_obs", "rew"):

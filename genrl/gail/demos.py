@@ -1,0 +1,102 @@
+"""Expert demonstrations: training an SB3 expert, recording it, and checking demos against an env.
+
+Demonstrations are :class:`~genrl.worldmodel.transitions.Transitions` (the same ``.npz`` format:
+obs, act, next_obs, rew, terminated, truncated), with ``meta`` holding ``env_id``, the
+observation and action spaces (``space_signature``) and the recorded episode returns. Loading
+for training checks them against the env the learner will act in.
+
+Expert checkpoints are stable-baselines3 ``.zip`` files; SB3's loader unpickles parts of them, so
+load only experts you trained or trust.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from genrl.errors import InputError
+from genrl.worldmodel.transitions import Transitions
+
+# Zoo-style settings that reach expert level within these budgets on 2 CPU cores.
+EXPERTS: dict[str, dict[str, Any]] = {
+    "CartPole-v1": {"algo": "ppo", "steps": 60_000, "n_envs": 8,
+                    "kwargs": {"n_steps": 32, "batch_size": 256, "gae_lambda": 0.8, "gamma": 0.98, "n_epochs": 20,
+                               "ent_coef": 0.0, "learning_rate": 1e-3, "clip_range": 0.2}},
+    "Pendulum-v1": {"algo": "sac", "steps": 20_000, "n_envs": 1, "kwargs": {"learning_rate": 1e-3}},
+}  # fmt: skip
+
+
+def space_signature(space: gym.Space) -> dict[str, Any]:
+    """A JSON description of a Box or Discrete space (kind, shape, n)."""
+    if isinstance(space, spaces.Discrete):
+        return {"kind": "Discrete", "n": int(space.n)}
+    if isinstance(space, spaces.Box):
+        return {"kind": "Box", "shape": list(space.shape)}
+    raise InputError(f"only Box and Discrete spaces are supported, got {type(space).__name__}")
+
+
+def check_demos(demos: Transitions, env: gym.Env) -> Transitions:
+    """Refuse demos whose spaces or values do not fit ``env``; return them unchanged otherwise."""
+    want = {"observation_space": space_signature(env.observation_space), "action_space": space_signature(env.action_space)}
+    for key, sig in want.items():
+        got = demos.meta.get(key)
+        if got is not None and got != sig:
+            raise InputError(f"demonstrations were recorded with {key} {got}, but the env has {sig}")
+    obs_dim = int(np.prod(env.observation_space.shape))
+    if demos.obs.shape[1] != obs_dim:
+        raise InputError(f"demonstration observations have {demos.obs.shape[1]} features; the env's have {obs_dim}")
+    act_dim = 1 if isinstance(env.action_space, spaces.Discrete) else int(np.prod(env.action_space.shape))
+    if demos.act.shape[1] != act_dim:
+        raise InputError(f"demonstration actions have {demos.act.shape[1]} dimensions; the env's have {act_dim}")
+    if isinstance(env.action_space, spaces.Discrete):
+        a = demos.act[:, 0]
+        if not np.all((a == np.round(a)) & (a >= 0) & (a < env.action_space.n)):
+            raise InputError(f"demonstration actions must be integers in [0, {env.action_space.n})")
+    return demos
+
+
+def train_expert(env_id: str, steps: int | None = None, seed: int = 0, device: str = "auto", progress: bool = False) -> Any:
+    """Train an SB3 expert with the settings in :data:`EXPERTS` (PPO for discrete actions, else SAC)."""
+    from stable_baselines3 import PPO, SAC
+    from stable_baselines3.common.env_util import make_vec_env
+
+    cfg = EXPERTS.get(env_id)
+    if cfg is None:
+        discrete = isinstance(gym.make(env_id).action_space, spaces.Discrete)
+        cfg = {"algo": "ppo" if discrete else "sac", "steps": 100_000, "n_envs": 8 if discrete else 1, "kwargs": {}}
+    algo = PPO if cfg["algo"] == "ppo" else SAC
+    venv = make_vec_env(env_id, n_envs=cfg["n_envs"], seed=seed)
+    model = algo("MlpPolicy", venv, seed=seed, device=device, verbose=0, **cfg["kwargs"])
+    return model.learn(steps or cfg["steps"], progress_bar=progress)
+
+
+def record(policy: Any, env_id: str, episodes: int, seed: int = 0, deterministic: bool = True) -> Transitions:
+    """Record ``episodes`` episodes of an SB3 model (or anything with ``predict``) in ``env_id``."""
+    if episodes < 1:
+        raise InputError(f"episodes must be >= 1, got {episodes}")
+    env = gym.make(env_id)
+    rows: dict[str, list] = {k: [] for k in ("obs", "act", "next_obs", "rew", "terminated", "truncated")}
+    returns = []
+    for ep in range(episodes):
+        obs, _ = env.reset(seed=seed + ep)
+        total, done = 0.0, False
+        while not done:
+            act = policy.predict(obs, deterministic=deterministic)[0]
+            nxt, r, term, trunc, _ = env.step(act)
+            for k, v in zip(rows, (obs, act, nxt, r, term, trunc)):
+                rows[k].append(v)
+            obs, total, done = nxt, total + r, term or trunc
+        returns.append(total)
+    meta = {"env_id": env_id, "observation_space": space_signature(env.observation_space),
+            "action_space": space_signature(env.action_space), "episode_returns": returns}  # fmt: skip
+    return Transitions(**{k: np.array(v) for k, v in rows.items()}, meta=meta)
+
+
+def load_demos(path: str | Path, env: gym.Env | None = None) -> Transitions:
+    """Read demonstrations; with ``env``, also check they fit it."""
+    demos = Transitions.load(path)
+    return check_demos(demos, env) if env is not None else demos
