@@ -1,10 +1,12 @@
 import pytest
 import torch
 
+# Small nets on 2 cores run fastest single-threaded, and tests must not oversubscribe the CPU.
+# Set at import so that module-scoped fixtures get it too.
+torch.set_num_threads(1)
+
 
 @pytest.fixture(autouse=True)
-def _one_thread_and_seed():
-    # Small nets on 2 cores run fastest single-threaded, and tests must not fight each other.
-    torch.set_num_threads(1)
+def _seed():
     torch.manual_seed(0)
     yield
