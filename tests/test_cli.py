@@ -35,3 +35,20 @@ def test_world_model_train_eval_and_mbrl_commands(tmp_path):
     assert main(["mbrl", "--env", "genrl/Fork2D-v0", "--model", "mlp", "--steps", "50", "--out", str(mb), "--quiet"]) == 0
     assert json.loads((mb / "metrics.json").read_text())["env_steps"] == 50 and (mb / "return_vs_steps.png").exists()
     assert main(["world-model", "eval", "--env", "genrl/KickedPendulum-v0", "--out", str(out), "--quiet"]) == 2
+
+
+def test_demos_and_gail_commands(tmp_path):
+    from stable_baselines3 import PPO
+
+    expert_dir = tmp_path / "expert"
+    expert_dir.mkdir()
+    PPO("MlpPolicy", "CartPole-v1", seed=0, device="cpu").save(expert_dir / "expert.zip")
+    (expert_dir / "metrics.json").write_text(json.dumps({"env": "CartPole-v1"}))
+    demos = tmp_path / "demos.npz"
+    assert main(["demos", "collect", "--expert", str(expert_dir / "expert.zip"), "--episodes", "2", "--out", str(demos)]) == 0
+    out = tmp_path / "gail"
+    assert main(["gail", "--env", "CartPole-v1", "--demos", str(demos), "--steps", "256", "--out", str(out), "--quiet"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert {"return_mean", "normalized_score", "env_steps", "seconds", "expert_return"} <= m.keys()
+    assert (out / "policy.zip").exists() and (out / "reward.safetensors").exists() and (out / "learning_curve.png").exists()
+    assert main(["gail", "--env", "Pendulum-v1", "--demos", str(demos), "--steps", "256", "--out", str(out), "--quiet"]) == 2

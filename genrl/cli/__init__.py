@@ -45,11 +45,11 @@ def write_metrics(out: Path, metrics: dict[str, Any]) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from genrl.cli import gan, quickstart, ssl, world_model
+    from genrl.cli import gail, gan, quickstart, ssl, world_model
 
     parser = argparse.ArgumentParser(prog="genrl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in (gan, ssl, world_model, quickstart):
+    for module in (gan, ssl, world_model, gail, quickstart):
         module.register(sub)
     args = parser.parse_args(argv)
     if getattr(args, "threads", 0):

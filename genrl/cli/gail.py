@@ -1,0 +1,119 @@
+"""``genrl demos train-expert|collect`` and ``genrl gail``: imitation from demonstrations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from genrl.cli import add_common, write_metrics
+from genrl.errors import InputError
+from genrl.gail import GAIL, load_demos, record, train_expert
+from genrl.plotting import plot_curves
+from genrl.utils import seed_everything
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    demos = sub.add_parser("demos", help="train an SB3 expert or record its demonstrations")
+    dsub = demos.add_subparsers(dest="action", required=True)
+    te = dsub.add_parser("train-expert", help="train an SB3 expert (PPO for discrete actions, else SAC)")
+    te.add_argument("--env", required=True)
+    te.add_argument("--steps", type=int, default=None, help="env steps (default: a per-env budget)")
+    add_common(te)
+    te.set_defaults(func=run_train_expert)
+    co = dsub.add_parser("collect", help="record expert episodes to a demonstrations file (.npz)")
+    co.add_argument("--expert", required=True, help="an SB3 .zip (from train-expert)")
+    co.add_argument("--env", default=None, help="env id (default: read from metrics.json beside the expert)")
+    co.add_argument("--episodes", type=int, default=10)
+    co.add_argument("--out", required=True, help="demonstrations file to write")
+    co.add_argument("--seed", type=int, default=0)
+    co.set_defaults(func=run_collect, threads=0)
+    g = sub.add_parser("gail", help="GAIL: imitate demonstrations with an SB3 learner")
+    g.add_argument("--env", required=True)
+    g.add_argument("--demos", required=True)
+    g.add_argument("--algo", choices=["ppo", "sac"], default="ppo")
+    g.add_argument("--steps", type=int, default=50_000, help="generator env steps")
+    g.add_argument("--reward", choices=["gail", "log_d", "airl"], default="gail")
+    g.add_argument("--bc-epochs", type=int, default=0, help="behaviour-cloning warm start (ppo)")
+    add_common(g)
+    g.set_defaults(func=run_gail)
+
+
+def _load_expert(path: str) -> Any:
+    from stable_baselines3 import PPO, SAC
+
+    for cls in (PPO, SAC):
+        try:
+            return cls.load(path, device="cpu")
+        except (KeyError, ValueError, RuntimeError, AssertionError, TypeError):
+            continue
+    raise InputError(f"{path!r} is not a PPO or SAC model saved by stable-baselines3")
+
+
+def run_train_expert(args: argparse.Namespace) -> dict[str, Any]:
+    seed_everything(args.seed)
+    t0 = time.perf_counter()
+    model = train_expert(args.env, args.steps, seed=args.seed, device=args.device, progress=not args.quiet)
+    args.out.mkdir(parents=True, exist_ok=True)
+    model.save(args.out / "expert.zip")
+    returns = record(model, args.env, episodes=10, seed=args.seed + 1000).meta["episode_returns"]
+    metrics = {"env": args.env, "algo": type(model).__name__.lower(), "expert_return": float(np.mean(returns)),
+               "env_steps": model.num_timesteps, "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
+    write_metrics(args.out, metrics)
+    return metrics
+
+
+def run_collect(args: argparse.Namespace) -> dict[str, Any]:
+    model = _load_expert(args.expert)
+    env_id = args.env
+    beside = Path(args.expert).parent / "metrics.json"
+    if env_id is None and beside.exists():
+        env_id = json.loads(beside.read_text()).get("env")
+    if not env_id:
+        raise InputError("pass --env: no metrics.json from `genrl demos train-expert` beside the expert names its env")
+    demos = record(model, env_id, args.episodes, seed=args.seed)
+    demos.save(args.out)
+    print(f"recorded {len(demos)} transitions, mean return {np.mean(demos.meta['episode_returns']):.1f} -> {args.out}")
+    return {"transitions": len(demos)}
+
+
+def random_return(env_id: str, episodes: int = 20, seed: int = 0) -> float:
+    env = gym.make(env_id)
+    env.action_space.seed(seed)
+    total = 0.0
+    for ep in range(episodes):
+        env.reset(seed=seed + ep)
+        done = False
+        while not done:
+            _, r, term, trunc, _ = env.step(env.action_space.sample())
+            total, done = total + r, term or trunc
+    return total / episodes
+
+
+def run_gail(args: argparse.Namespace) -> dict[str, Any]:
+    seed_everything(args.seed)
+    t0 = time.perf_counter()
+    demos = load_demos(args.demos, gym.make(args.env))
+    gail = GAIL(args.env, demos, algo=args.algo, reward=args.reward, bc_epochs=args.bc_epochs, seed=args.seed,
+                device=args.device)  # fmt: skip
+    gail.learn(args.steps, progress=not args.quiet, tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None)
+    train_seconds = time.perf_counter() - t0
+    learner = float(np.mean(record(gail.policy, args.env, 10, seed=args.seed + 1000).meta["episode_returns"]))
+    expert = float(np.mean(demos.meta.get("episode_returns", [np.nan])))
+    rand = random_return(args.env, seed=args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    gail.policy.save(args.out / "policy.zip")
+    gail.reward_net.save(args.out / "reward.safetensors")
+    curve = [r for r in gail.history if np.isfinite(r["return_mean"])]
+    plot_curves(curve, ["return_mean"], args.out / "learning_curve.png", x="env_steps",
+                title=f"GAIL-{args.algo} on {args.env}")  # fmt: skip
+    metrics = {"env": args.env, "algo": args.algo, "return_mean": learner, "expert_return": expert, "random_return": rand,
+               "normalized_score": (learner - rand) / (expert - rand), "env_steps": gail.policy.num_timesteps,
+               "seconds": round(train_seconds, 2), "seed": args.seed}  # fmt: skip
+    write_metrics(args.out, metrics)
+    return metrics
