@@ -99,3 +99,10 @@ def test_dyna_sac_runs_real_steps_and_reports_a_curve():
     agent, curve = dyna_sac("genrl/Fork2D-v0", make_world_model("mlp", 2, 2, hidden=(16,)), cfg)
     assert [row["env_steps"] for row in curve] == [60, 120] and all(np.isfinite(r["return_mean"]) for r in curve)
     assert agent.replay_buffer.pos == (120 - 60 + 1) * 64  # one imagined batch per real step after the start
+
+
+@pytest.mark.parametrize("batch, n", [(1, 1), (3, 2), (7, 5)])
+def test_ensemble_sampling_any_batch_size(batch, n):
+    model = make_world_model("ensemble", 2, 2, hidden=(8,))
+    pred = model.sample(np.zeros((batch, 2)), np.zeros((batch, 2)), n)
+    assert pred.next_obs.shape == (batch, n, 2)

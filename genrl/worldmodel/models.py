@@ -274,7 +274,8 @@ class EnsembleWorldModel(WorldModel):
         total = len(rows)
         perm = torch.randperm(total, device=c.device)
         pad = (-total) % self.members
-        x = torch.cat([rows[perm], rows[perm[:pad]]]).view(self.members, -1, rows.shape[1])
+        order = torch.cat([perm, perm[torch.arange(pad, device=c.device) % total]])  # pad to a multiple of E
+        x = rows[order].view(self.members, -1, rows.shape[1])
         mean, logvar = self._mean_logvar(x)
         draws = (mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)).reshape(-1, self.y_dim)[:total]
         out = torch.empty_like(draws)
