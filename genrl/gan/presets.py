@@ -50,7 +50,8 @@ def toy_trainer(data: str, loss: str, tricks: bool, seed: int = 0, device: str =
     scale = 1.0
     if tricks:
         scale = r.scale
-        cfg = replace(cfg, betas=(0.0, 0.99), r1=r.r1, lr_schedule="linear", decay_fraction=r.decay_fraction)
+        # R1 acts on the discriminator's raw input, which the scale shrinks: r1 * scale² keeps its strength.
+        cfg = replace(cfg, betas=(0.0, 0.99), r1=r.r1 * scale**2, lr_schedule="linear", decay_fraction=r.decay_fraction)
     G = MLPGenerator(r.latent_dim, 2, r.hidden, norm="none", seed=seed, out_scale=scale)
     D = MLPDiscriminator(2, r.hidden, in_scale=1.0 / scale)
     return GANTrainer(G, D, cfg, device=device, seed=seed)
