@@ -48,8 +48,9 @@ def main(args: Args) -> None:
             for method, bc_epochs, steps in ((f"gail_{algo}", 0, args.steps), ("bc", 50, 0)):
                 if method == "bc" and algo == "sac":
                     continue  # BC is implemented on the PPO policy (discrete or Gaussian actions)
+                t0 = time.perf_counter()
                 gail = GAIL(env_id, demos, algo=algo, bc_epochs=bc_epochs, seed=seed, device="cpu")
-                curve, reached, train_seconds = [], None, 0.0
+                curve, reached, train_seconds = [], None, time.perf_counter() - t0  # BC pretraining counts
                 while True:  # train in chunks; evaluation time is not counted as training time
                     t0 = time.perf_counter()
                     gail.learn(min(gail.policy.num_timesteps + args.eval_every, steps))
