@@ -109,6 +109,8 @@ def load_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]
         state = join_tensors(json.loads(meta["state"]), tensors)
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"checkpoint {str(path)!r} has a damaged state header: {e}") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {str(path)!r} holds a {type(state).__name__}, not a state dict")
     if kind is not None and state.get("kind") != kind:
         raise CheckpointError(f"checkpoint {str(path)!r} holds a {state.get('kind')!r}, expected {kind!r}")
     return state
