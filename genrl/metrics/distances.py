@@ -7,10 +7,18 @@ import torch
 from torch import Tensor
 
 from genrl.errors import InputError
+from genrl.validation import as_float_tensor
 
 
-def _t(x: np.ndarray | Tensor) -> Tensor:
-    return torch.as_tensor(x, dtype=torch.float64).flatten(1) if not isinstance(x, Tensor) else x.double().flatten(1)
+def _pair(x: np.ndarray | Tensor, y: np.ndarray | Tensor, min_rows: int = 1) -> tuple[Tensor, Tensor]:
+    """Two sample sets -> float64 ``(n, k)`` and ``(m, k)``, refusing non-finite data and differing features."""
+    x, y = as_float_tensor(x, "x", dtype=torch.float64), as_float_tensor(y, "y", dtype=torch.float64)
+    if x.shape[1:] != y.shape[1:]:
+        raise InputError(f"x and y must have the same sample shape, got {tuple(x.shape[1:])} and {tuple(y.shape[1:])}")
+    if len(x) < min_rows or len(y) < min_rows:
+        raise InputError(f"need at least {min_rows} samples in each set, got {len(x)} and {len(y)}")
+    # Sets on different devices meet on x's.
+    return x.reshape(len(x), -1), y.reshape(len(y), -1).to(x.device)
 
 
 def energy_distance(x: np.ndarray | Tensor, y: np.ndarray | Tensor) -> float:
@@ -18,7 +26,7 @@ def energy_distance(x: np.ndarray | Tensor, y: np.ndarray | Tensor) -> float:
 
     Zero in expectation when the two distributions are equal; ``x (n, ...)``, ``y (m, ...)``.
     """
-    x, y = _t(x), _t(y)
+    x, y = _pair(x, y)
     n, m = len(x), len(y)
     xy = torch.cdist(x, y).mean()
     xx = torch.cdist(x, x).sum() / (n * (n - 1)) if n > 1 else x.new_zeros(())
@@ -28,9 +36,7 @@ def energy_distance(x: np.ndarray | Tensor, y: np.ndarray | Tensor) -> float:
 
 def mmd_rbf(x: np.ndarray | Tensor, y: np.ndarray | Tensor, bandwidth: float | None = None) -> float:
     """Unbiased Gaussian-RBF MMD²; the bandwidth defaults to the median pairwise distance."""
-    x, y = _t(x), _t(y)
-    if len(x) < 2 or len(y) < 2:
-        raise InputError("mmd_rbf needs at least 2 samples in each set")
+    x, y = _pair(x, y, min_rows=2)
     z = torch.cat([x, y])
     d2 = torch.cdist(z, z).pow(2)
     if bandwidth is None:
@@ -39,9 +45,7 @@ def mmd_rbf(x: np.ndarray | Tensor, y: np.ndarray | Tensor, bandwidth: float | N
     n, m = len(x), len(y)
     kxx, kyy, kxy = k[:n, :n], k[n:, n:], k[:n, n:]
     return float(
-        (kxx.sum() - kxx.diag().sum()) / (n * (n - 1))
-        + (kyy.sum() - kyy.diag().sum()) / (m * (m - 1))
-        - 2 * kxy.mean()
+        (kxx.sum() - kxx.diag().sum()) / (n * (n - 1)) + (kyy.sum() - kyy.diag().sum()) / (m * (m - 1)) - 2 * kxy.mean()
     )
 
 
@@ -60,5 +64,7 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 
 
 def frechet_distance_features(f1: np.ndarray, f2: np.ndarray) -> float:
-    """Fréchet distance between Gaussian fits of two feature sets ``(n, k)`` and ``(m, k)``."""
-    return frechet_distance(f1.mean(0), np.cov(f1, rowvar=False), f2.mean(0), np.cov(f2, rowvar=False))
+    """Fréchet distance between Gaussian fits of two feature sets ``(n, k)`` and ``(m, k)``, n, m >= 2."""
+    a, b = (t.cpu().numpy() for t in _pair(f1, f2, min_rows=2))
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))  # 2-D for one feature too
+    return frechet_distance(a.mean(0), cov_a, b.mean(0), cov_b)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from genrl.data import Mixture
+from genrl.validation import as_float_tensor
 
 
 def mode_metrics(samples: np.ndarray, mixture: Mixture) -> dict[str, float]:
@@ -17,7 +19,8 @@ def mode_metrics(samples: np.ndarray, mixture: Mixture) -> dict[str, float]:
 
     :return: ``modes`` (count captured), ``hq_fraction`` and ``reverse_kl``.
     """
-    samples = np.asarray(samples, dtype=np.float64)
+    d = mixture.centers.shape[1]
+    samples = as_float_tensor(samples, "samples", (d,), dtype=torch.float64).cpu().numpy()
     d2 = ((samples[:, None, :] - mixture.centers[None]) ** 2).sum(-1)
     nearest = d2.argmin(1)
     hq = np.sqrt(d2[np.arange(len(samples)), nearest]) <= 3 * mixture.sigma
