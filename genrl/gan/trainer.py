@@ -31,7 +31,7 @@ from genrl.gan.regularizers import EMA, HistoricalAverage, feature_matching_loss
 from genrl.io import load_checkpoint, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
-from genrl.validation import as_float_tensor, as_label_tensor
+from genrl.validation import as_float_tensor, as_label_tensor, check_count
 
 
 @dataclass
@@ -247,6 +247,10 @@ class GANTrainer:
             raise InputError("labels y were given but the generator is unconditional (n_classes=0)")
         if self.config.batch_size % self.pack:
             raise InputError(f"batch_size {self.config.batch_size} must be divisible by the discriminator's pack={self.pack}")
+        # Batch norm in training mode needs two rows per batch: the generator sees batch_size, D batch_size / pack.
+        for net, rows in ((self.G, self.config.batch_size), (self.D, self.config.batch_size // self.pack)):
+            if rows < 2 and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules()):
+                raise InputError(f"batch_size {self.config.batch_size} gives batch-normalised nets 1 row per batch; use >= 2")
         return X.to(self.device), (y.to(self.device) if y is not None else None)
 
     def fit(
@@ -320,8 +324,7 @@ class GANTrainer:
     @torch.no_grad()
     def sample(self, n: int, labels: Any = None, batch_size: int = 4096) -> Tensor:
         """``n`` samples ``(n, *sample_shape)`` on the device, from the EMA generator when enabled."""
-        if n < 1:
-            raise InputError(f"n must be >= 1, got {n}")
+        n = check_count(n, "n")
         if labels is not None:
             labels = as_label_tensor(labels, "labels", n, self.n_classes).to(self.device)
         elif self.n_classes:
