@@ -153,6 +153,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
                 raise InputError(f"{name} must be a finite number >= 0, got {v}")
         if not (np.isfinite(self.lr) and self.lr > 0):
             raise InputError(f"lr must be a finite number > 0, got {self.lr}")
+        if self.unlabeled_weight > 0 and int(self.batch_size) < 2:  # the generator's batch norm needs 2 rows per batch
+            raise InputError(f"batch_size must be >= 2 to train a generator (unlabeled_weight > 0), got {self.batch_size}")
 
     def _scale(self, X: Tensor) -> Tensor:
         """Map inputs to the generator's output range with the statistics learned in ``fit``."""
