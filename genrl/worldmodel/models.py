@@ -33,7 +33,7 @@ from genrl.gan.regularizers import r1_penalty
 from genrl.io import load_checkpoint, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
-from genrl.validation import as_float_tensor
+from genrl.validation import as_float_tensor, check_count
 from genrl.worldmodel.transitions import Transitions
 
 
@@ -133,6 +133,12 @@ class WorldModel(ABC, nn.Module):
     def fit(self, data: Transitions, steps: int = 5000, batch_size: int = 256, lr: float = 1e-3,
             progress: bool = False, device: str = "auto") -> WorldModel:  # fmt: skip
         """Fit on transitions (their shapes must match the model's)."""
+        if not isinstance(data, Transitions):
+            raise InputError(f"data must be Transitions, got {type(data).__name__}")
+        if len(data) < 2:  # one row has no spread to standardise by
+            raise InputError(f"data has {len(data)} transition; at least 2 are needed")
+        check_count(steps, "steps")
+        check_count(batch_size, "batch_size")
         self.to(resolve_device(device))
         c = self._context(data.obs, data.act)
         nxt = torch.as_tensor(data.next_obs, device=self.device)
@@ -166,8 +172,7 @@ class WorldModel(ABC, nn.Module):
     @torch.no_grad()
     def sample(self, obs: Any, act: Any, n: int = 1) -> Prediction:
         """``n`` draws of (next obs, reward, terminated) for each of B (obs, action) pairs."""
-        if n < 1:
-            raise InputError(f"n must be >= 1, got {n}")
+        n = check_count(n, "n")
         c = self._context(obs, act)
         y = self.y_norm.inverse(self._sample_y(self.ctx_norm(c), n))
         next_obs = c[:, None, : self.obs_dim] + y[..., : self.obs_dim]
@@ -344,4 +349,8 @@ def make_world_model(kind: str, obs_dim: int, act_dim: int, **kwargs: Any) -> Wo
     """Build a world model by name: ``"gan"``, ``"ensemble"`` or ``"mlp"``."""
     if kind not in WorldModel.registry:
         raise InputError(f"unknown world model {kind!r}; choose one of {sorted(WorldModel.registry)}")
+    check_count(obs_dim, "obs_dim")
+    check_count(act_dim, "act_dim")
+    for width in kwargs.get("hidden", ()):
+        check_count(width, "every hidden width")
     return WorldModel.registry[kind](obs_dim, act_dim, **kwargs)

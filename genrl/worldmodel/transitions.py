@@ -28,6 +28,7 @@ import gymnasium as gym
 import numpy as np
 
 from genrl.errors import InputError
+from genrl.validation import as_array
 
 FORMAT = "genrl-transitions-1"
 Policy = Callable[[np.ndarray], np.ndarray]
@@ -46,18 +47,11 @@ class Transitions:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        n = len(self.obs)
-        if n == 0:
-            raise InputError("transitions are empty")
-        for name in ("act", "next_obs", "rew", "terminated", "truncated"):
-            if len(getattr(self, name)) != n:
-                raise InputError(f"transitions: {name} has {len(getattr(self, name))} rows, obs has {n}")
-        self.obs = np.asarray(self.obs, dtype=np.float32).reshape(n, -1)
-        self.next_obs = np.asarray(self.next_obs, dtype=np.float32).reshape(n, -1)
-        self.act = np.asarray(self.act, dtype=np.float32).reshape(n, -1)
-        self.rew = np.asarray(self.rew, dtype=np.float32).reshape(n)
-        self.terminated = np.asarray(self.terminated, dtype=bool).reshape(n)
-        self.truncated = np.asarray(self.truncated, dtype=bool).reshape(n)
+        self.obs = as_array(self.obs, "transitions: obs", np.float32, (-1,))
+        row_shapes = {"act": (-1,), "next_obs": (-1,), "rew": (), "terminated": (), "truncated": ()}
+        for name, row_shape in row_shapes.items():
+            dtype = bool if name in ("terminated", "truncated") else np.float32
+            setattr(self, name, as_array(getattr(self, name), f"transitions: {name}", dtype, row_shape, len(self.obs)))
         if self.next_obs.shape != self.obs.shape:
             raise InputError(f"transitions: next_obs shape {self.next_obs.shape} differs from obs shape {self.obs.shape}")
         for name in ("obs", "act", "next_obs", "rew"):
