@@ -24,6 +24,7 @@ from genrl.errors import InputError
 from genrl.gan.nets import MLPDiscriminator
 from genrl.io import load_checkpoint, save_checkpoint
 from genrl.registry import Registry
+from genrl.validation import as_float_tensor, as_label_tensor
 
 REWARDS: Registry[Callable[[Tensor], Tensor]] = Registry("GAIL reward")
 REWARDS.register("gail", F.softplus)
@@ -53,10 +54,16 @@ class RewardNet(nn.Module):
     def inputs(self, obs: Any, act: Any) -> Tensor:
         """(obs ``(B, d_obs)``, act ``(B, d_act)`` or ``(B,)``) -> discriminator inputs ``(B, d_obs + d_act)``."""
         dev = self.obs_mean.device
-        obs = torch.as_tensor(np.asarray(obs), dtype=torch.float32, device=dev).reshape(-1, self.obs_dim)
-        act = torch.as_tensor(np.asarray(act), device=dev).reshape(len(obs), -1)
+        obs = as_float_tensor(obs, "obs").to(dev)
+        obs = obs.reshape(len(obs), -1)
+        if obs.shape[1] != self.obs_dim:
+            raise InputError(f"obs must have {self.obs_dim} features per row, got {obs.shape[1]}")
+        act = as_float_tensor(act, "act").to(dev)
+        if len(act) != len(obs):
+            raise InputError(f"act has {len(act)} rows but obs has {len(obs)}")
+        act = act.reshape(len(obs), -1)
         if self.discrete:
-            act = F.one_hot(act[:, 0].long(), self.act_dim).float()
+            act = F.one_hot(as_label_tensor(act.reshape(-1), "act", len(obs), self.act_dim).to(dev), self.act_dim).float()
         elif act.shape[1] != self.act_dim:
             raise InputError(f"actions must have {self.act_dim} dimensions, got {act.shape[1]}")
         return torch.cat([(obs - self.obs_mean) / self.obs_std, act.float()], 1)
