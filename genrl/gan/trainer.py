@@ -8,6 +8,12 @@ Update schemes (``GANConfig.update``):
   fresh z), then one generator step on fresh z against the updated discriminator.
 
 ``fit`` trains *to* a total step count: after a resume, ``fit(X, steps=N)`` continues until N.
+
+Under ``torchrun`` (see :mod:`genrl.distributed`) every process draws its own ``batch_size /
+world_size`` rows and noise, gradients are averaged over processes before each optimizer step, and
+only rank 0 logs and writes checkpoints: the same game as one process with ``batch_size`` rows, up
+to data order, except that batch statistics (batch norm, feature matching, minibatch
+discrimination) are taken per process.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from genrl import distributed
 from genrl.errors import CheckpointError, DivergenceError, InputError
 from genrl.gan.layers import pack
 from genrl.gan.losses import get_loss
@@ -112,7 +119,8 @@ class GANTrainer:
         ``features``, ``head`` and (for AC-GAN) ``classify``.
     :param config: :class:`GANConfig`.
     :param device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
-    :param seed: seeds noise and minibatch sampling (weights are seeded when the nets are built).
+    :param seed: seeds noise and minibatch sampling (weights are seeded when the nets are built;
+        under torchrun rank 0's weights are copied to every rank and each rank gets its own stream).
     """
 
     def __init__(
@@ -127,6 +135,13 @@ class GANTrainer:
         self.config.validate()
         self.device = resolve_device(device)
         self.G, self.D = generator.to(self.device), discriminator.to(self.device)
+        self.world = distributed.world_size()
+        if self.config.batch_size % self.world:
+            raise InputError(f"batch_size {self.config.batch_size} must be divisible by the {self.world} processes")
+        self.batch_size = self.config.batch_size // self.world  # rows per process and discriminator step
+        for net in (self.G, self.D):  # before the EMA and historical averages copy the weights
+            distributed.broadcast_module(net)
+        self.amp = False
         self.loss = get_loss(self.config.loss)
         c = self.config
         self.gp_weight = self.loss.gradient_penalty if c.gradient_penalty is None else c.gradient_penalty
@@ -147,6 +162,31 @@ class GANTrainer:
         self.seed = seed
         self.step_count = 0
         self.history = History()
+        if distributed.rank():
+            self._split_streams(seed)
+
+    def _split_streams(self, seed: int) -> None:
+        """Give this (non-zero) rank its own data, noise and dropout stream derived from ``seed``."""
+        self.rng.manual_seed(distributed.rank_seed(seed))
+        torch.manual_seed(distributed.rank_seed(seed))
+
+    def accelerate(self, amp: bool = False, compile: bool = False) -> GANTrainer:
+        """Opt-in speed-ups, off by default; they change neither the game nor checkpoints.
+
+        :param amp: run the players' forward passes under bf16 autocast (losses stay float32).
+        :param compile: ``torch.compile`` the generator, and the discriminator unless an R1 or
+            gradient penalty is on (compiled code has no double backward).
+        """
+        self.amp = amp
+        if compile:
+            # Compile the bound methods, not the modules: state-dict keys (checkpoints) stay unchanged.
+            self.G.forward = torch.compile(self.G.forward)
+            if not (self.gp_weight or self.config.r1):
+                self.D.features, self.D.head = torch.compile(self.D.features), torch.compile(self.D.head)
+        return self
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
 
     # ------------------------------------------------------------------ one update
     def _noise(self, n: int) -> Tensor:
@@ -155,7 +195,7 @@ class GANTrainer:
     def _judge(self, x: Tensor, y: Tensor | None) -> tuple[Tensor, Tensor]:
         """Samples -> (logits, features) of D, packing m samples per judgement."""
         h = self.D.features(pack(x, self.pack))
-        return self.D.head(h, y), h
+        return self.D.head(h, y).float(), h  # float32 logits for the costs under autocast
 
     def _d_objective(self, real: Tensor, fake: Tensor, y: Tensor | None) -> tuple[Tensor, Tensor]:
         c = self.config
@@ -193,8 +233,8 @@ class GANTrainer:
     def step(self, real: Tensor, labels: Tensor | None = None) -> dict[str, Tensor]:
         """One generator update (and ``d_steps`` discriminator updates) on a real batch on the device.
 
-        :param real: ``(d_steps * batch, *sample_shape)``; alternating updates split it into
-            ``d_steps`` chunks, one per discriminator step.
+        :param real: ``(d_steps * batch, *sample_shape)`` (``batch`` rows per process under
+            torchrun); alternating updates split it into ``d_steps`` chunks, one per discriminator step.
         :param labels: ``(d_steps * batch,)`` class labels for conditional nets.
         :return: detached scalar tensors ``d_loss`` and ``g_loss`` (no host sync).
         """
@@ -205,31 +245,38 @@ class GANTrainer:
         label_chunks = labels.chunk(c.d_steps) if labels is not None else [None] * c.d_steps
         g_params = list(self.G.parameters())
         if c.update == "simultaneous":
-            fake = self.G(self._noise(real.shape[0]), labels)
-            d_loss, h_real = self._d_objective(real, fake.detach(), labels)
-            g_loss = self._g_objective(fake, labels, h_real)
+            with self._autocast():
+                fake = self.G(self._noise(real.shape[0]), labels)
+                d_loss, h_real = self._d_objective(real, fake.detach(), labels)
+                g_loss = self._g_objective(fake, labels, h_real)
             self.opt_d.zero_grad(set_to_none=True)
             self.opt_g.zero_grad(set_to_none=True)
             d_loss.backward()
             g_loss.backward(inputs=g_params)  # both gradients are taken before either player moves
+            distributed.average_gradients(self.D, self.G)
             self.opt_d.step()
             self.opt_g.step()
         else:
             for x, y in zip(chunks, label_chunks):
-                with torch.no_grad():
-                    fake = self.G(self._noise(x.shape[0]), y)
-                d_loss, h_real = self._d_objective(x, fake, y)
+                with self._autocast():
+                    with torch.no_grad():
+                        fake = self.G(self._noise(x.shape[0]), y)
+                    d_loss, h_real = self._d_objective(x, fake, y)
                 self.opt_d.zero_grad(set_to_none=True)
                 d_loss.backward()
+                distributed.average_gradients(self.D)
                 self.opt_d.step()
             x, y = chunks[-1], label_chunks[-1]
-            if c.feature_matching:
-                with torch.no_grad():
-                    h_real = self.D.features(pack(x, self.pack))
-            g_loss = self._g_objective(self.G(self._noise(x.shape[0]), y), y, h_real)
+            with self._autocast():
+                if c.feature_matching:
+                    with torch.no_grad():
+                        h_real = self.D.features(pack(x, self.pack))
+                g_loss = self._g_objective(self.G(self._noise(x.shape[0]), y), y, h_real)
             self.opt_g.zero_grad(set_to_none=True)
             g_loss.backward(inputs=g_params)
+            distributed.average_gradients(self.G)
             self.opt_g.step()
+        distributed.average_buffers(self.G, self.D)  # before the EMA copies them
         for avg in (self.ema, self.ha_g, self.ha_d):
             if avg is not None:
                 avg.update()
@@ -245,8 +292,9 @@ class GANTrainer:
             y = as_label_tensor(y, "y", X.shape[0], self.n_classes)
         elif y is not None:
             raise InputError("labels y were given but the generator is unconditional (n_classes=0)")
-        if self.config.batch_size % self.pack:
-            raise InputError(f"batch_size {self.config.batch_size} must be divisible by the discriminator's pack={self.pack}")
+        if self.batch_size % self.pack:
+            per = f" per process ({self.world} processes)" if self.world > 1 else ""
+            raise InputError(f"batch_size {self.batch_size}{per} must be divisible by the discriminator's pack={self.pack}")
         # Batch norm in training mode needs two rows per batch: the generator sees batch_size, D batch_size / pack.
         for net, rows in ((self.G, self.config.batch_size), (self.D, self.config.batch_size // self.pack)):
             if rows < 2 and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules()):
@@ -269,13 +317,17 @@ class GANTrainer:
 
         Minibatches are drawn with replacement on the device. Losses reach the host only every
         ``log_every`` steps; a non-finite loss raises :class:`DivergenceError` naming its step.
+        Under torchrun the logged losses are means over processes and only rank 0 shows progress,
+        writes TensorBoard and checkpoints; ``callback`` runs on every rank.
 
         :param checkpoint_path: where :meth:`save` writes every ``checkpoint_every`` steps and at the end.
         :param callback: called with the trainer after every log interval.
         """
         X, y = self._check_data(X, y)
-        per_step = self.config.batch_size * self.config.d_steps
-        logger = ProgressLogger(total=steps, initial=self.step_count, enabled=progress, tensorboard_dir=tensorboard_dir)
+        per_step = self.batch_size * self.config.d_steps
+        main = distributed.is_main_process()
+        logger = ProgressLogger(total=steps, initial=self.step_count, enabled=progress and main,
+                                tensorboard_dir=tensorboard_dir if main else None)  # fmt: skip
         running = torch.zeros(2, device=self.device)
         first_bad = torch.full((), -1, device=self.device, dtype=torch.long)
         since, t0 = 0, time.perf_counter()
@@ -295,10 +347,8 @@ class GANTrainer:
                 since += 1
                 at_end = self.step_count >= steps
                 if since == log_every or at_end:
-                    if int(first_bad) >= 0:
-                        where = f"; last good checkpoint: {last_ckpt}" if last_ckpt else "; no checkpoint was written"
-                        raise DivergenceError(f"non-finite GAN loss at step {int(first_bad)}{where}")
-                    d, g = (running / since).tolist()
+                    self._check_finite(first_bad, last_ckpt)
+                    d, g = distributed.all_reduce(running / since, "mean").tolist()
                     row = {"step": self.step_count, "d_loss": d, "g_loss": g,
                            "steps_per_s": since / (time.perf_counter() - t0)}  # fmt: skip
                     self.history.rows.append(row)
@@ -308,13 +358,19 @@ class GANTrainer:
                     if callback is not None:
                         callback(self)
                 if checkpoint_path and ((checkpoint_every and self.step_count % checkpoint_every == 0) or at_end):
-                    if int(first_bad) >= 0:  # never overwrite the last good checkpoint with a diverged state
-                        where = f"; last good checkpoint: {last_ckpt}" if last_ckpt else "; no checkpoint was written"
-                        raise DivergenceError(f"non-finite GAN loss at step {int(first_bad)}{where}")
-                    last_ckpt = self.save(checkpoint_path)
+                    self._check_finite(first_bad, last_ckpt)  # never overwrite the last good checkpoint with a diverged state
+                    last_ckpt = self.save(checkpoint_path) if main else Path(checkpoint_path)
         finally:
             logger.close()
         return self
+
+    def _check_finite(self, first_bad: Tensor, last_ckpt: str | Path | None) -> None:
+        """Raise :class:`DivergenceError` if any rank saw a non-finite loss (``first_bad``: its step, or -1)."""
+        never = torch.iinfo(torch.long).max
+        step = int(distributed.all_reduce(torch.where(first_bad < 0, never, first_bad), "min"))
+        if step != never:
+            where = f"; last good checkpoint: {last_ckpt}" if last_ckpt else "; no checkpoint was written"
+            raise DivergenceError(f"non-finite GAN loss at step {step}{where}")
 
     def _set_lr_scale(self, scale: float) -> None:
         for opt, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
@@ -394,6 +450,8 @@ class GANTrainer:
                 torch.cuda.set_rng_state(s["cuda_rng"], dev)
         else:  # generator states do not transfer across device types: continue with a derived seed
             trainer.rng.manual_seed(s["seed"] + s["step"])
+        if distributed.rank():  # the checkpoint holds rank 0's streams
+            trainer._split_streams(s["seed"] + s["step"])
         trainer.step_count = s["step"]
         trainer.history.rows = list(s["history"])
         return trainer
