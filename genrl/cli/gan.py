@@ -1,4 +1,10 @@
-"""``genrl gan``: train a GAN on a 2-D mixture or on the embedded digits and score it."""
+"""``genrl gan``: train a GAN on a 2-D mixture or on the embedded digits and score it.
+
+Several processes (CPU workers or one per GPU) train one GAN when launched with torchrun; rank 0
+writes everything::
+
+    torchrun --nproc_per_node 2 -m genrl.cli gan --data ring8 --out runs/ring8_ddp
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any
 
 import torch
 
+from genrl import distributed
 from genrl.cli import add_common, write_metrics
 from genrl.data import MIXTURES, get_mixture, load_digits_images
 from genrl.gan.losses import LOSSES
@@ -30,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=None, help="total generator steps (a resumed run continues to it)")
     p.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints (0: only at the end)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
+    p.add_argument("--amp", action="store_true", help="bf16 autocast of the nets' forward passes (for GPUs; default fp32)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the generator, and the discriminator unless R1 / gradient penalty is on")  # fmt: skip
     add_common(p)
     p.set_defaults(func=run)
 
@@ -44,9 +54,18 @@ def _trainer(args: argparse.Namespace) -> GANTrainer:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Train and score; under torchrun every rank trains and rank 0 scores and writes (others return ``{}``)."""
+    distributed.init_distributed()
+    try:
+        return _run(args)
+    finally:
+        distributed.cleanup()
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
-    trainer = _trainer(args)
+    trainer = _trainer(args).accelerate(amp=args.amp, compile=args.compile)
     steps = args.steps or (3000 if args.data == "digits" else TOY_RECIPES[args.data].steps)
     if args.data == "digits":
         X, y = load_digits_images()
@@ -56,8 +75,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     trainer.fit(X, y, steps=steps, progress=not args.quiet, checkpoint_path=args.out / CHECKPOINT,
                 checkpoint_every=args.checkpoint_every,
                 tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None)  # fmt: skip
+    if not distributed.is_main_process():
+        return {}
     metrics: dict[str, Any] = {"data": args.data, "loss": trainer.config.loss, "steps": trainer.step_count,
-                               "seed": args.seed, "device": str(trainer.device)}  # fmt: skip
+                               "seed": args.seed, "device": str(trainer.device), "processes": trainer.world}  # fmt: skip
     if args.data == "digits":
         metrics.update(_score_digits(trainer, X, y, args.out, args.seed))
     else:
