@@ -17,6 +17,10 @@ the K-class posterior a plain softmax of the same logits, and leaves no output u
 gradient. The generator minimises feature matching on the discriminator's last hidden layer
 (``generator_loss="feature_matching"``, the setting that gives the best classifiers) or the
 non-saturating cost. Predictions use a Polyak (EMA) average of the discriminator's weights.
+
+Under ``torchrun`` (see :mod:`genrl.distributed`) ``fit`` trains one model in every process: each
+draws its own ``batch_size / world_size`` rows and noise, gradients are averaged over processes and
+only rank 0 shows progress; every rank ends with the same fitted estimator.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 
+from genrl import distributed
 from genrl.errors import DivergenceError, InputError
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
@@ -70,7 +75,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
     :param historical_averaging: weight of the historical-averaging penalty on both players.
     :param polyak_decay: decay of the weight average used for prediction (0: use the raw weights).
     :param lr: Adam learning rate (β1 = 0.5) for both players.
-    :param batch_size: rows per labeled, unlabeled and generated batch.
+    :param batch_size: rows per labeled, unlabeled and generated batch (split between processes
+        under torchrun).
     :param max_steps: training steps (one discriminator and one generator update each).
     :param max_seconds: stop earlier once training has run this long (checked every ``log_every``
         steps; time spent in ``callback`` does not count).
@@ -153,6 +159,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
                 raise InputError(f"{name} must be a finite number >= 0, got {v}")
         if not (np.isfinite(self.lr) and self.lr > 0):
             raise InputError(f"lr must be a finite number > 0, got {self.lr}")
+        if self.batch_size % distributed.world_size():
+            raise InputError(f"batch_size {self.batch_size} must be divisible by the {distributed.world_size()} processes")
         if self.unlabeled_weight > 0 and int(self.batch_size) < 2:  # the generator's batch norm needs 2 rows per batch
             raise InputError(f"batch_size must be >= 2 to train a generator (unlabeled_weight > 0), got {self.batch_size}")
 
@@ -218,6 +226,12 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         D, G = D.to(device), (G.to(device) if G is not None else None)
         if isinstance(D, MLPDiscriminator) and self.weight_norm:
             D.init_from_data(x_all[torch.randperm(len(x_all), generator=rng, device=device)[:500]])
+        nets = [m for m in (D, G) if m is not None]
+        for net in nets:  # rank 0's weights everywhere, then a data and noise stream per rank
+            distributed.broadcast_module(net)
+        if distributed.rank():
+            torch.manual_seed(distributed.rank_seed(seed))
+            rng.manual_seed(distributed.rank_seed(seed))
         opt_d = torch.optim.Adam(D.parameters(), lr=self.lr, betas=(0.5, 0.999))
         opt_g = torch.optim.Adam(G.parameters(), lr=self.lr, betas=(0.5, 0.999)) if G is not None else None
         avg = EMA(D, self.polyak_decay) if self.polyak_decay else None
@@ -227,8 +241,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         self.D_, self.G_, self.avg_ = D, G, avg
         self.history_: list[dict[str, float]] = []
 
-        B = self.batch_size
-        logger = ProgressLogger(total=self.max_steps, enabled=self.verbose, desc="SSL-GAN")
+        B = self.batch_size // distributed.world_size()
+        logger = ProgressLogger(total=self.max_steps, enabled=self.verbose and distributed.is_main_process(), desc="SSL-GAN")
         running = torch.zeros(3, device=device)
         t0, callback_seconds = time.perf_counter(), 0.0
         try:
@@ -247,6 +261,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
                     d_loss = d_loss + self.historical_averaging * ha[0].penalty()
                 opt_d.zero_grad(set_to_none=True)
                 d_loss.backward()
+                distributed.average_gradients(D)
                 opt_d.step()
                 if G is not None:
                     x_unl2 = x_all[torch.randint(len(x_all), (B,), device=device, generator=rng)]
@@ -258,17 +273,21 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
                         g_loss = g_loss + self.historical_averaging * ha[1].penalty()
                     opt_g.zero_grad(set_to_none=True)
                     g_loss.backward(inputs=list(G.parameters()))
+                    distributed.average_gradients(G)
                     opt_g.step()
+                distributed.average_buffers(*nets)  # before the Polyak average copies them
                 for a in (avg, *ha):
                     if a is not None:
                         a.update()
                 running += torch.stack([sup.detach(), unsup.detach(), (logits.argmax(1) == y_lab[i_lab]).float().mean()])
                 if step % self.log_every == 0 or step == self.max_steps:
                     n = self.log_every if step % self.log_every == 0 else step % self.log_every
-                    s, u, acc = (running / n).tolist()
+                    s, u, acc = distributed.all_reduce(running / n, "mean").tolist()
                     if not (np.isfinite(s) and np.isfinite(u)):
                         raise DivergenceError(f"SSL-GAN training diverged at step {step} (non-finite loss); lower lr")
-                    row = {"step": step, "seconds": time.perf_counter() - t0 - callback_seconds,
+                    # The slowest rank's clock, so that every rank stops at the same step under max_seconds.
+                    elapsed = torch.tensor(time.perf_counter() - t0 - callback_seconds, dtype=torch.float64, device=device)
+                    row = {"step": step, "seconds": float(distributed.all_reduce(elapsed, "max")),
                            "sup_loss": s, "unsup_loss": u, "labeled_acc": acc}  # fmt: skip
                     self.history_.append(row)
                     logger.log(row, advance=n)

@@ -1,14 +1,17 @@
-"""Two Gloo processes on the CPU train one GAN: their weights must agree after every step."""
+"""Two Gloo processes on the CPU train one GAN (or SSL classifier): their weights must agree."""
 
 import os
 import socket
+from collections.abc import Callable
 
 import torch
 import torch.multiprocessing as mp
+from sklearn.datasets import load_digits
 
 from genrl import distributed
-from genrl.data import ring8
+from genrl.data import labeled_subset, ring8
 from genrl.gan import GANConfig, GANTrainer, MLPDiscriminator, MLPGenerator
+from genrl.ssl import SSLGANClassifier
 
 
 def _free_port() -> int:
@@ -17,37 +20,50 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, port: int, out: str) -> None:
+def _worker(rank: int, job: Callable[[int, str], None], port: int, out: str) -> None:
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank))
     assert distributed.init_distributed("gloo") == (rank, 2)
     try:
-        # Seeded per rank so that only the broadcast from rank 0 can make the initial weights agree.
-        torch.manual_seed(rank)
-        G = MLPGenerator(4, 2, (16, 16), norm="batch")  # batch norm: running statistics are buffers
-        D = MLPDiscriminator(2, (16, 16))
-        cfg = GANConfig(batch_size=32, r1=1.0, ema_decay=0.9, lr_g=1e-2, lr_d=1e-2)  # R1: double backward
-        trainer = GANTrainer(G, D, cfg, device="cpu", seed=0)
-        init = {k: v.clone() for k, v in G.state_dict().items()}
-        X, _ = ring8().sample(2000, seed=0)
-        trainer.fit(X, steps=12, log_every=5, progress=False, checkpoint_path=f"{out}/ckpt.safetensors")
-        grad_probe = torch.nn.Linear(2, 1)
-        grad_probe.weight.grad = torch.full((1, 2), float(rank + 1))
-        distributed.average_gradients(grad_probe)
-        torch.save({"init": init, "G": G.state_dict(), "D": D.state_dict(), "ema": trainer.ema.module.state_dict(),
-                    "rng": trainer.rng.get_state(), "batch": trainer.batch_size, "history": trainer.history.rows,
-                    "grad": grad_probe.weight.grad}, f"{out}/rank{rank}.pt")  # fmt: skip
+        job(rank, out)
     finally:
         distributed.cleanup()
 
 
-def test_two_processes_keep_identical_weights(tmp_path):
-    mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=2)
-    r0, r1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
+def _spawn(job: Callable[[int, str], None], out) -> tuple[dict, dict]:
+    """Run ``job`` in 2 processes; return what each rank saved."""
+    mp.spawn(_worker, args=(job, _free_port(), str(out)), nprocs=2)
+    return tuple(torch.load(out / f"rank{r}.pt") for r in (0, 1))
+
+
+def _assert_same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], name: str) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=f"{name}.{k} differs between ranks")
+
+
+def _gan_job(rank: int, out: str) -> None:
+    # Seeded per rank so that only the broadcast from rank 0 can make the initial weights agree.
+    torch.manual_seed(rank)
+    G = MLPGenerator(4, 2, (16, 16), norm="batch")  # batch norm: running statistics are buffers
+    D = MLPDiscriminator(2, (16, 16))
+    cfg = GANConfig(batch_size=32, r1=1.0, ema_decay=0.9, lr_g=1e-2, lr_d=1e-2)  # R1: double backward
+    trainer = GANTrainer(G, D, cfg, device="cpu", seed=0)
+    init = {k: v.clone() for k, v in G.state_dict().items()}
+    X, _ = ring8().sample(2000, seed=0)
+    trainer.fit(X, steps=12, log_every=5, progress=False, checkpoint_path=f"{out}/ckpt.safetensors")
+    grad_probe = torch.nn.Linear(2, 1)
+    grad_probe.weight.grad = torch.full((1, 2), float(rank + 1))
+    distributed.average_gradients(grad_probe)
+    torch.save({"init": init, "G": G.state_dict(), "D": D.state_dict(), "ema": trainer.ema.module.state_dict(),
+                "rng": trainer.rng.get_state(), "batch": trainer.batch_size, "history": trainer.history.rows,
+                "grad": grad_probe.weight.grad}, f"{out}/rank{rank}.pt")  # fmt: skip
+
+
+def test_two_processes_train_one_gan(tmp_path):
+    r0, r1 = _spawn(_gan_job, tmp_path)
     for part in ("G", "D", "ema"):
-        assert r0[part].keys() == r1[part].keys()
-        for k in r0[part]:
-            torch.testing.assert_close(r0[part][k], r1[part][k], rtol=0, atol=0, msg=f"{part}.{k} differs between ranks")
+        _assert_same(r0[part], r1[part], part)
     assert any(not torch.equal(r0["init"][k], r0["G"][k]) for k in r0["init"])  # it trained
     assert r0["batch"] == r1["batch"] == 16  # the global batch of 32 is split between the ranks
     assert not torch.equal(r0["rng"], r1["rng"])  # each rank drew its own minibatches and noise
@@ -58,3 +74,20 @@ def test_two_processes_keep_identical_weights(tmp_path):
     resumed = GANTrainer.load(tmp_path / "ckpt.safetensors", device="cpu")
     for k, v in resumed.G.state_dict().items():
         torch.testing.assert_close(v, r0["G"][k])
+
+
+def _ssl_job(rank: int, out: str) -> None:
+    X, y = load_digits(return_X_y=True)
+    clf = SSLGANClassifier(hidden=(32, 32), generator_hidden=(32,), latent_dim=8, batch_size=32, max_steps=15, log_every=5,
+                           random_state=0).fit(X[:400], labeled_subset(y[:400], 3, seed=0))  # fmt: skip
+    proba = torch.from_numpy(clf.predict_proba(X[400:450]))
+    torch.save({"D": clf.D_.state_dict(), "G": clf.G_.state_dict(), "avg": clf.avg_.module.state_dict(), "proba": proba,
+                "history": clf.history_}, f"{out}/rank{rank}.pt")  # fmt: skip
+
+
+def test_two_processes_fit_one_ssl_classifier(tmp_path):
+    r0, r1 = _spawn(_ssl_job, tmp_path)
+    for part in ("D", "G", "avg"):
+        _assert_same(r0[part], r1[part], part)
+    assert torch.equal(r0["proba"], r1["proba"])
+    assert [r["step"] for r in r0["history"]] == [r["step"] for r in r1["history"]] == [5, 10, 15]
