@@ -22,7 +22,7 @@ import torch
 from genrl.cli import parse_dataclass
 from genrl.cli.gail import random_return
 from genrl.gail import GAIL, record, train_expert
-from genrl.plotting import plot_curves
+from genrl.plotting import plot_learning_curves
 
 
 @dataclass
@@ -42,12 +42,12 @@ def main(args: Args) -> None:
         expert = train_expert(env_id, seed=0, device="cpu")
         demos = record(expert, env_id, args.episodes, seed=0)
         expert_ret, rand_ret = float(np.mean(demos.meta["episode_returns"])), random_return(env_id)
-        curves = {}
+        curves: dict[str, list] = {}
+        bc_returns: list[float] = []
         for seed in args.seeds:
-            algo = "ppo" if env_id == "CartPole-v1" else "sac"
-            for method, bc_epochs, steps in ((f"gail_{algo}", 0, args.steps), ("bc", 50, 0)):
-                if method == "bc" and algo == "sac":
-                    continue  # BC is implemented on the PPO policy (discrete or Gaussian actions)
+            gail_algo = "ppo" if env_id == "CartPole-v1" else "sac"
+            # BC trains the PPO policy (categorical or Gaussian) on the demos and takes no env steps
+            for method, algo, bc_epochs, steps in ((f"gail_{gail_algo}", gail_algo, 0, args.steps), ("bc", "ppo", 50, 0)):
                 t0 = time.perf_counter()
                 gail = GAIL(env_id, demos, algo=algo, bc_epochs=bc_epochs, seed=seed, device="cpu")
                 curve, reached, train_seconds = [], None, time.perf_counter() - t0  # BC pretraining counts
@@ -69,11 +69,13 @@ def main(args: Args) -> None:
                        "steps_to_95": reached[0] if reached else None,
                        "seconds_to_95": round(reached[1], 1) if reached else None}  # fmt: skip
                 print(json.dumps(row), flush=True)
-                if curve:
+                if method == "bc":
+                    bc_returns.append(ret)
+                else:
                     curves.setdefault(method, []).append(curve)
-        for method, runs in curves.items():
-            plot_curves(runs[0], ["return_mean"], Path(args.out) / f"{env_id}_{method}_seed0.png", x="env_steps",
-                        title=f"{method} on {env_id}")  # fmt: skip
+        refs = {"expert": expert_ret, "random": rand_ret, "BC (mean)": float(np.mean(bc_returns))}
+        plot_learning_curves(curves, Path(args.out) / f"{env_id}_return_vs_steps.png", x="env_steps", y="return_mean",
+                             title=f"{env_id}: return vs. env steps, {args.episodes} demo episodes", refs=refs)  # fmt: skip
 
 
 if __name__ == "__main__":

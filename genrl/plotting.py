@@ -50,6 +50,35 @@ def plot_curves(
     return _save(fig, path)
 
 
+def plot_learning_curves(
+    runs: dict[str, Sequence[Sequence[dict[str, float]]]],
+    path: str | Path,
+    x: str,
+    y: str,
+    title: str = "",
+    refs: dict[str, float] | None = None,
+) -> Path:
+    """One line per method (mean over its runs, min-max band), plus dashed horizontal references.
+
+    :param runs: ``{method: [run rows, ...]}``; each run is a list of logged rows with ``x`` and ``y``.
+    """
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for name, method_runs in runs.items():
+        n = min(len(r) for r in method_runs)  # runs of one method share their x grid up to its shortest
+        xs = np.array([[row[x] for row in r[:n]] for r in method_runs]).mean(0)
+        ys = np.array([[row[y] for row in r[:n]] for r in method_runs])
+        (line,) = ax.plot(xs, ys.mean(0), label=f"{name} (n={len(method_runs)})")
+        ax.fill_between(xs, ys.min(0), ys.max(0), alpha=0.2, color=line.get_color())
+    for i, (name, value) in enumerate((refs or {}).items()):
+        ax.axhline(value, ls="--", lw=1, color=f"C{len(runs) + i}", label=name)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
 def image_grid(images: np.ndarray, path: str | Path, nrow: int, title: str = "") -> Path:
     """Tile images ``(N, C, H, W)`` in [-1, 1] into ``nrow`` rows and save them."""
     n, c, h, w = images.shape

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from genrl.gail import GAIL, record
 from genrl.gan import GANTrainer
 
 TIMING_KEYS = {"seconds"}
@@ -17,10 +18,25 @@ def _gan_cmd(out, steps):
             "--quiet", "--threads", "1", "--checkpoint-every", "50"]  # fmt: skip
 
 
-def test_gan_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path):
-    out = tmp_path / "run"
-    ckpt = out / "checkpoint.safetensors"
-    proc = subprocess.Popen(_gan_cmd(out, 600), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+class AnglePolicy:
+    """A scripted CartPole expert: push towards the side the pole falls to."""
+
+    def predict(self, obs, deterministic=True):
+        return int(obs[2] + 0.5 * obs[3] > 0), None
+
+
+@pytest.fixture(scope="module")
+def cartpole_demos(tmp_path_factory):
+    return record(AnglePolicy(), "CartPole-v1", episodes=4, seed=0).save(tmp_path_factory.mktemp("demos") / "demos.npz")
+
+
+def _gail_cmd(out, steps, demos):
+    return [sys.executable, "-m", "genrl.cli", "gail", "--env", "CartPole-v1", "--demos", str(demos), "--steps", str(steps),
+            "--out", str(out), "--quiet", "--threads", "1", "--checkpoint-every", "512"]  # fmt: skip
+
+
+def _kill_after_checkpoint(cmd, ckpt):
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 60
         while not ckpt.exists() and time.time() < deadline:
@@ -30,6 +46,12 @@ def test_gan_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path):
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def test_gan_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path):
+    out = tmp_path / "run"
+    ckpt = out / "checkpoint.safetensors"
+    _kill_after_checkpoint(_gan_cmd(out, 600), ckpt)
     killed_at = GANTrainer.load(ckpt, device="cpu").step_count
     assert 0 < killed_at < 600
     subprocess.run([*_gan_cmd(out, 600), "--resume"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -40,8 +62,25 @@ def test_gan_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path):
     assert json.loads((out / "metrics.json").read_text())["steps"] == 600
 
 
-@pytest.mark.parametrize("argv", [["gan", "--data", "ring8", "--steps", "150"]])
-def test_same_seed_gives_identical_metrics_on_cpu(tmp_path, argv):
+def test_gail_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path, cartpole_demos):
+    out = tmp_path / "run"
+    ckpt = out / "checkpoint.safetensors"
+    _kill_after_checkpoint(_gail_cmd(out, 6144, cartpole_demos), ckpt)
+    killed_at = GAIL.load(ckpt, device="cpu").policy.num_timesteps
+    assert 0 < killed_at < 6144
+    cmd = [*_gail_cmd(out, 6144, cartpole_demos), "--resume"]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    final = GAIL.load(ckpt, device="cpu")
+    assert final.policy.num_timesteps == 6144
+    steps = [r["env_steps"] for r in final.history]
+    assert steps == list(range(256, 6145, 256))  # one learning curve, continued from the checkpoint, never restarted
+    assert json.loads((out / "metrics.json").read_text())["env_steps"] == 6144
+
+
+@pytest.mark.parametrize("argv", [["gan", "--data", "ring8", "--steps", "150"],
+                                  ["gail", "--env", "CartPole-v1", "--steps", "1024", "--demos"]])  # fmt: skip
+def test_same_seed_gives_identical_metrics_on_cpu(tmp_path, argv, cartpole_demos):
+    argv = [*argv, str(cartpole_demos)] if argv[-1] == "--demos" else argv
     metrics = []
     for run in ("a", "b"):
         out = tmp_path / run

@@ -17,6 +17,8 @@ from genrl.gail import GAIL, load_demos, record, train_expert
 from genrl.plotting import plot_curves
 from genrl.utils import seed_everything
 
+CHECKPOINT = "checkpoint.safetensors"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     demos = sub.add_parser("demos", help="train an SB3 expert or record its demonstrations")
@@ -40,6 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--steps", type=int, default=50_000, help="generator env steps")
     g.add_argument("--reward", choices=["gail", "log_d", "airl"], default="gail")
     g.add_argument("--bc-epochs", type=int, default=0, help="behaviour-cloning warm start (ppo)")
+    g.add_argument("--next-obs", action="store_true", help="the discriminator judges (s, a, s') instead of (s, a)")
+    g.add_argument("--absorbing", action="store_true", help="DAC absorbing states for terminated episodes")
+    g.add_argument("--checkpoint-every", type=int, default=10_000, help="env steps between checkpoints (0: only at the end)")
+    g.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
     add_common(g)
     g.set_defaults(func=run_gail)
 
@@ -99,10 +105,17 @@ def run_gail(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
     demos = load_demos(args.demos, gym.make(args.env))
-    gail = GAIL(args.env, demos, algo=args.algo, reward=args.reward, bc_epochs=args.bc_epochs, seed=args.seed,
-                device=args.device)  # fmt: skip
-    gail.learn(args.steps, progress=not args.quiet, tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None)
-    train_seconds = time.perf_counter() - t0
+    ckpt = args.out / CHECKPOINT
+    if args.resume and ckpt.exists():
+        gail = GAIL.load(ckpt, device=args.device)
+        if gail.env_id != args.env:
+            raise InputError(f"--resume: {str(ckpt)!r} is a run on {gail.env_id}, not {args.env}")
+    else:
+        gail = GAIL(args.env, demos, algo=args.algo, reward=args.reward, bc_epochs=args.bc_epochs, seed=args.seed,
+                    use_next_obs=args.next_obs, absorbing=args.absorbing, device=args.device)  # fmt: skip
+    gail.learn(args.steps, progress=not args.quiet, tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None,
+               checkpoint_path=ckpt, checkpoint_every=args.checkpoint_every)  # fmt: skip
+    train_seconds = gail.history[-1]["seconds"] if gail.history else time.perf_counter() - t0
     learner = float(np.mean(record(gail.policy, args.env, 10, seed=args.seed + 1000).meta["episode_returns"]))
     expert = float(np.mean(demos.meta.get("episode_returns", [np.nan])))
     rand = random_return(args.env, seed=args.seed)

@@ -33,52 +33,108 @@ REWARDS.register("airl", lambda logit: logit)
 
 
 class RewardNet(nn.Module):
-    """D(s, a) -> logit ``(B,)``; ``reward(obs, act)`` applies the named reward to it.
+    """D(s, a) — or D(s, a, s') — -> logit ``(B,)``; ``reward(...)`` applies the named reward to it.
 
     :param obs_dim: flat observation size; :param act_dim: action size, or the number of actions
         when ``discrete``; :param obs_mean, obs_std: input standardisation (from the demos).
+    :param use_next_obs: judge (s, a, s') rather than (s, a).
+    :param absorbing: DAC's absorbing state (Kostrikov et al. 2019): every observation gets an
+        "absorbing" flag feature; an episode that *terminates* moves into the absorbing state
+        (standardised features 0, flag 1) and stays there under a zero action. The discriminator
+        sees these absorbing rows beside ordinary ones and so learns what ending an episode is
+        worth, instead of every terminal step implicitly scoring 0 forever (which biases a
+        positive reward towards survival and a negative one towards ending early).
     """
 
     def __init__(self, obs_dim: int, act_dim: int, discrete: bool, hidden: tuple[int, ...] = (64, 64),
-                 reward: str = "gail", obs_mean: Any = None, obs_std: Any = None) -> None:  # fmt: skip
+                 reward: str = "gail", obs_mean: Any = None, obs_std: Any = None, use_next_obs: bool = False,
+                 absorbing: bool = False) -> None:  # fmt: skip
         super().__init__()
         REWARDS.get(reward)
         self.obs_dim, self.act_dim, self.discrete = obs_dim, act_dim, discrete
         self.hidden, self.reward_name = tuple(hidden), reward
-        self.D = MLPDiscriminator(obs_dim + act_dim, self.hidden)
+        self.use_next_obs, self.absorbing = use_next_obs, absorbing
+        self.state_dim = obs_dim + int(absorbing)
+        self.D = MLPDiscriminator(self.state_dim * (1 + int(use_next_obs)) + act_dim, self.hidden)
         mean = np.zeros(obs_dim) if obs_mean is None else obs_mean
         std = np.ones(obs_dim) if obs_std is None else obs_std
         self.register_buffer("obs_mean", torch.as_tensor(mean, dtype=torch.float32))
         self.register_buffer("obs_std", torch.as_tensor(std, dtype=torch.float32))
 
-    def inputs(self, obs: Any, act: Any) -> Tensor:
-        """(obs ``(B, d_obs)``, act ``(B, d_act)`` or ``(B,)``) -> discriminator inputs ``(B, d_obs + d_act)``."""
+    def _states(self, obs: Any, absorbing: Tensor | None = None, name: str = "obs") -> Tensor:
+        """Observations ``(B, d_obs)`` -> standardised state features ``(B, state_dim)``."""
         dev = self.obs_mean.device
-        obs = as_float_tensor(obs, "obs").to(dev)
+        obs = as_float_tensor(obs, name).to(dev)
         obs = obs.reshape(len(obs), -1)
         if obs.shape[1] != self.obs_dim:
-            raise InputError(f"obs must have {self.obs_dim} features per row, got {obs.shape[1]}")
-        act = as_float_tensor(act, "act").to(dev)
-        if len(act) != len(obs):
-            raise InputError(f"act has {len(act)} rows but obs has {len(obs)}")
-        act = act.reshape(len(obs), -1)
+            raise InputError(f"{name} must have {self.obs_dim} features per row, got {obs.shape[1]}")
+        x = (obs - self.obs_mean) / self.obs_std
+        if not self.absorbing:
+            return x
+        flag = torch.zeros(len(x), 1, device=dev) if absorbing is None else absorbing.float().reshape(-1, 1)
+        return torch.cat([x * (1 - flag), flag], 1)
+
+    def inputs(self, obs: Any, act: Any, next_obs: Any = None, terminated: Any = None) -> Tensor:
+        """Discriminator inputs ``(B, in_dim)`` for transitions.
+
+        :param obs: ``(B, d_obs)``; :param act: ``(B, d_act)`` or ``(B,)`` (indices when discrete).
+        :param next_obs: ``(B, d_obs)``, needed when ``use_next_obs``.
+        :param terminated: ``(B,)`` bool; with ``absorbing``, those rows' next state is the absorbing one.
+        """
+        x = self._states(obs)
+        act = as_float_tensor(act, "act").to(x.device)
+        if len(act) != len(x):
+            raise InputError(f"act has {len(act)} rows but obs has {len(x)}")
+        act = act.reshape(len(x), -1)
         if self.discrete:
-            act = F.one_hot(as_label_tensor(act.reshape(-1), "act", len(obs), self.act_dim).to(dev), self.act_dim).float()
+            act = F.one_hot(as_label_tensor(act.reshape(-1), "act", len(x), self.act_dim).to(x.device), self.act_dim).float()
         elif act.shape[1] != self.act_dim:
             raise InputError(f"actions must have {self.act_dim} dimensions, got {act.shape[1]}")
-        return torch.cat([(obs - self.obs_mean) / self.obs_std, act.float()], 1)
+        parts = [x, act.float()]
+        if self.use_next_obs:
+            if next_obs is None:
+                raise InputError("this reward net judges (s, a, s'): pass next_obs")
+            term = None if terminated is None else torch.as_tensor(np.asarray(terminated), device=x.device).bool()
+            parts.append(self._states(next_obs, term if self.absorbing else None, "next_obs"))
+        return torch.cat(parts, 1)
+
+    def absorbing_inputs(self, n: int) -> Tensor:
+        """``n`` rows of the absorbing transition (absorbing state, zero action[, absorbing state])."""
+        if not self.absorbing:
+            raise InputError("this reward net was built without absorbing states")
+        state = torch.zeros(n, self.state_dim, device=self.obs_mean.device)
+        state[:, -1] = 1.0
+        parts = [state, torch.zeros(n, self.act_dim, device=state.device)] + [state] * int(self.use_next_obs)
+        return torch.cat(parts, 1)
+
+    def transition_inputs(self, obs: Any, act: Any, next_obs: Any = None, terminated: Any = None) -> Tensor:
+        """:meth:`inputs` plus, with ``absorbing``, one absorbing row per terminated transition (as DAC's buffer)."""
+        x = self.inputs(obs, act, next_obs, terminated)
+        n_term = 0 if terminated is None or not self.absorbing else int(np.asarray(terminated).sum())
+        return torch.cat([x, self.absorbing_inputs(n_term)]) if n_term else x
 
     def forward(self, x: Tensor) -> Tensor:
         return self.D(x)
 
     @torch.no_grad()
-    def reward(self, obs: Any, act: Any) -> np.ndarray:
-        """The learned reward ``(B,)`` for (s, a) pairs."""
-        return REWARDS.get(self.reward_name)(self(self.inputs(obs, act))).cpu().numpy()
+    def reward(self, obs: Any, act: Any, next_obs: Any = None, terminated: Any = None, gamma: float = 0.99) -> np.ndarray:
+        """The learned reward ``(B,)`` of transitions.
+
+        With ``absorbing``, a terminated transition also earns the discounted value of staying in
+        the absorbing state forever, ``gamma / (1 - gamma) * r(absorbing)``, so a learner that
+        treats termination as "no future reward" still sees what ending there is worth.
+        """
+        fn = REWARDS.get(self.reward_name)
+        r = fn(self(self.inputs(obs, act, next_obs, terminated)))
+        if self.absorbing and terminated is not None:
+            term = torch.as_tensor(np.asarray(terminated), device=r.device).reshape(-1).float()
+            r = r + term * gamma / (1.0 - gamma) * fn(self(self.absorbing_inputs(1)))
+        return r.cpu().numpy()
 
     def save(self, path: str | Path) -> Path:
         spec = {"obs_dim": self.obs_dim, "act_dim": self.act_dim, "discrete": self.discrete,
-                "hidden": list(self.hidden), "reward": self.reward_name}  # fmt: skip
+                "hidden": list(self.hidden), "reward": self.reward_name, "use_next_obs": self.use_next_obs,
+                "absorbing": self.absorbing}  # fmt: skip
         return save_checkpoint(path, {"kind": "RewardNet", "spec": spec, "weights": self.state_dict()})
 
     @classmethod

@@ -14,10 +14,22 @@ Each round, top to bottom:
 
 With SAC, the replay buffer relabels rewards with the current discriminator at sample time
 (:class:`RelabelingReplayBuffer`), so old transitions never carry stale rewards.
+
+Episodes that end by *termination* are handled with DAC's absorbing state (``absorbing=True``,
+see :class:`~genrl.gail.reward.RewardNet`): demos and policy data both gain one absorbing row per
+termination, and the learner's reward for a terminal step includes the value of the absorbing
+state, so variable-length episodes are neither refused nor silently biased. Time-limit
+truncations are not terminations and get no absorbing row.
+
+``save``/``load`` checkpoint everything a run needs to continue (reward net and its optimizer,
+SB3 policy and optimizers, SAC's replay buffer and entropy coefficient, reward normalisation,
+RNG states, demos, history) in one safetensors file; nothing is unpickled. A resumed run starts
+fresh episodes (env internals are not saved) but keeps its step count and learning curve.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,28 +45,32 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-from genrl.errors import InputError
+from genrl.errors import CheckpointError, DivergenceError, InputError
 from genrl.gail.demos import check_demos
 from genrl.gail.reward import RewardNet
 from genrl.gan.losses import bce_d_loss
 from genrl.gan.regularizers import gradient_penalty
+from genrl.io import load_checkpoint, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
 from genrl.worldmodel.transitions import Transitions
 
+_REPLAY_ARRAYS = ("observations", "actions", "next_observations", "rewards", "dones", "timeouts")
+
 
 class LearnedRewardVecEnv(VecEnvWrapper):
-    """Replaces the env reward with the learned one and remembers recent (s, a) for the discriminator.
+    """Replaces the env reward with the learned one and remembers recent transitions for the discriminator.
 
     True episode returns (from the inner ``Monitor``) are collected in ``episode_returns``.
+    ``gamma`` is the learner's discount (for the absorbing-state value of terminal steps).
     """
 
-    def __init__(self, venv: VecEnv, reward_net: RewardNet, capacity: int, normalize: bool = True) -> None:
+    def __init__(self, venv: VecEnv, reward_net: RewardNet, capacity: int, normalize: bool = True,
+                 gamma: float = 0.99) -> None:  # fmt: skip
         super().__init__(venv)
-        self.reward_net, self.capacity, self.normalize = reward_net, capacity, normalize
+        self.reward_net, self.capacity, self.normalize, self.gamma = reward_net, capacity, normalize, gamma
         self.rms = RunningMeanStd(shape=())
-        self.obs_buf: list[np.ndarray] = []
-        self.act_buf: list[np.ndarray] = []
+        self.buf: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "act", "next_obs", "terminated")}
         self.episode_returns: list[float] = []
 
     def reset(self) -> np.ndarray:
@@ -67,14 +83,21 @@ class LearnedRewardVecEnv(VecEnvWrapper):
 
     def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
         obs, true_rew, dones, infos = self.venv.step_wait()
-        reward = self.reward_net.reward(self._obs, self._actions).astype(np.float32)
+        next_obs = np.array(obs, copy=True)
+        truncated = np.array([info.get("TimeLimit.truncated", False) for info in infos])
+        for i in np.flatnonzero(dones):
+            next_obs[i] = infos[i]["terminal_observation"]  # the VecEnv already reset this copy
+        terminated = dones & ~truncated
+        reward = self.reward_net.reward(self._obs, self._actions, next_obs, terminated, self.gamma).astype(np.float32)
         if self.normalize:  # scale only: a shift would change the survival incentive of the reward
             self.rms.update(reward)
             reward = reward / np.sqrt(self.rms.var + 1e-8)
-        self.obs_buf.append(np.asarray(self._obs).reshape(self.num_envs, -1))
-        self.act_buf.append(np.asarray(self._actions).reshape(self.num_envs, -1))
-        if len(self.obs_buf) * self.num_envs > self.capacity:
-            self.obs_buf.pop(0), self.act_buf.pop(0)
+        rows = (self._obs, self._actions, next_obs, terminated)
+        for key, value in zip(self.buf, rows):
+            self.buf[key].append(np.asarray(value).reshape(self.num_envs, -1))
+        if len(self.buf["obs"]) * self.num_envs > self.capacity:
+            for rows_of_key in self.buf.values():
+                rows_of_key.pop(0)
         for info, r in zip(infos, true_rew):
             info["true_reward"] = float(r)
             if "episode" in info:
@@ -82,21 +105,29 @@ class LearnedRewardVecEnv(VecEnvWrapper):
         self._obs = obs
         return obs, reward, dones, infos
 
-    def recent(self) -> tuple[np.ndarray, np.ndarray]:
-        return np.concatenate(self.obs_buf), np.concatenate(self.act_buf)
+    def recent(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The remembered (obs, act, next_obs, terminated) of the most recent steps, oldest first."""
+        obs, act, next_obs, term = (np.concatenate(v) for v in self.buf.values())
+        return obs, act, next_obs, term[:, 0]
 
 
 class RelabelingReplayBuffer(ReplayBuffer):
-    """An SB3 replay buffer whose sampled rewards come from ``reward_fn(obs, scaled_actions)`` at sample time."""
+    """An SB3 replay buffer whose sampled rewards come from the current discriminator at sample time.
 
-    def __init__(self, *args: Any, reward_fn: Callable[[np.ndarray, np.ndarray], np.ndarray], **kwargs: Any) -> None:
+    ``reward_fn(obs, scaled_actions, next_obs, terminated)`` gets the stored rows; a stored
+    ``done`` counts as a termination unless it was a time-limit timeout.
+    """
+
+    def __init__(self, *args: Any, reward_fn: Callable[..., np.ndarray], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.reward_fn = reward_fn
 
     def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> Any:
         samples = super()._get_samples(batch_inds, env)
         env_idx = np.zeros(len(batch_inds), dtype=int)
-        rew = self.reward_fn(self.observations[batch_inds, env_idx], self.actions[batch_inds, env_idx])
+        terminated = self.dones[batch_inds, env_idx] * (1 - self.timeouts[batch_inds, env_idx]) > 0
+        rew = self.reward_fn(self.observations[batch_inds, env_idx], self.actions[batch_inds, env_idx],
+                             self.next_observations[batch_inds, env_idx], terminated)  # fmt: skip
         return samples._replace(rewards=self.to_torch(rew.reshape(-1, 1).astype(np.float32)))
 
 
@@ -106,12 +137,19 @@ class GAIL:
     :param env_id: gymnasium id; :param demos: expert transitions (checked against the env).
     :param algo: ``"ppo"`` (on-policy, vectorized) or ``"sac"`` (off-policy, relabelled replay).
     :param reward: ``"gail"`` (-log(1-D)), ``"log_d"`` or ``"airl"`` (the logit).
+    :param use_next_obs: the discriminator judges (s, a, s') instead of (s, a).
+    :param absorbing: DAC absorbing states for terminated episodes (see the module docstring). Off
+        by default: with PPO on CartPole-v1 (expert never terminates) it made the learner end
+        episodes early in every reward variant tried, because the discriminator is slow to learn
+        that the absorbing state (standardised features 0, i.e. the demos' mean) is policy-only
+        while the terminal bonus multiplies its error by gamma / (1 - gamma).
     :param disc_updates: discriminator steps per round; :param disc_batch: demo (and policy) rows per step.
     :param gradient_penalty: WGAN-GP weight on the discriminator; :param label_smoothing: one-sided.
     :param entropy_bonus: weight of the discriminator's mean binary entropy, subtracted from its cost.
     :param bc_epochs: behaviour-cloning epochs on the demos before adversarial training (PPO only).
     :param holdout: fraction of demos held out for the discriminator-accuracy progress signal.
-    :param algo_kwargs: passed to the SB3 constructor (over genrl's defaults).
+    :param algo_kwargs: passed to the SB3 constructor (over genrl's defaults); JSON values only
+        if the run is to be checkpointed.
     """
 
     def __init__(
@@ -122,6 +160,8 @@ class GAIL:
         algo: Literal["ppo", "sac"] = "ppo",
         n_envs: int = 8,
         reward: str = "gail",
+        use_next_obs: bool = False,
+        absorbing: bool = False,
         disc_hidden: tuple[int, ...] = (64, 64),
         disc_lr: float = 3e-4,
         disc_updates: int = 4,
@@ -137,6 +177,8 @@ class GAIL:
         seed: int = 0,
         device: str = "auto",
     ) -> None:
+        self.config = {k: v for k, v in locals().items() if k not in ("self", "demos", "device", "__class__")}
+        self.config["disc_hidden"] = list(disc_hidden)
         if algo not in ("ppo", "sac"):
             raise InputError(f"algo must be 'ppo' or 'sac', got {algo!r}")
         if bc_epochs and algo != "ppo":
@@ -146,14 +188,14 @@ class GAIL:
         self.discrete = isinstance(env.action_space, spaces.Discrete)
         if algo == "sac" and self.discrete:
             raise InputError("algo='sac' needs a continuous (Box) action space")
-        self.env_id, self.algo, self.seed = env_id, algo, seed
+        self.env_id, self.algo, self.seed, self.demos = env_id, algo, seed, demos
         self.device = resolve_device(device)
         self.train_demos, self.heldout_demos = demos.split(holdout, seed=seed) if holdout else (demos, demos)
         obs_dim = demos.obs.shape[1]
         act_dim = int(env.action_space.n) if self.discrete else demos.act.shape[1]
         torch.manual_seed(seed)
-        self.reward_net = RewardNet(obs_dim, act_dim, self.discrete, disc_hidden, reward,
-                                    demos.obs.mean(0), demos.obs.std(0) + 1e-6).to(self.device)  # fmt: skip
+        self.reward_net = RewardNet(obs_dim, act_dim, self.discrete, disc_hidden, reward, demos.obs.mean(0),
+                                    demos.obs.std(0) + 1e-6, use_next_obs, absorbing).to(self.device)  # fmt: skip
         self.disc_opt = torch.optim.Adam(self.reward_net.parameters(), lr=disc_lr)
         self.disc_updates, self.disc_batch = disc_updates, disc_batch
         self.gp, self.smoothing, self.entropy_bonus = gradient_penalty, label_smoothing, entropy_bonus
@@ -166,7 +208,8 @@ class GAIL:
                                       "gamma": 0.98, "n_epochs": 20, "learning_rate": 1e-3}  # fmt: skip
         else:
             low, high = env.action_space.low, env.action_space.high
-            fn = lambda o, a: self.reward_net.reward(o, low + (a + 1.0) * 0.5 * (high - low))  # noqa: E731
+            fn = lambda o, a, o2, t: self.reward_net.reward(o, low + (a + 1.0) * 0.5 * (high - low), o2, t,  # noqa: E731
+                                                            self.policy.gamma)  # fmt: skip
             kwargs = {"replay_buffer_class": RelabelingReplayBuffer, "replay_buffer_kwargs": {"reward_fn": fn},
                       "learning_rate": 1e-3, "learning_starts": 500}  # fmt: skip
             self.round_steps = round_steps or 1000
@@ -175,9 +218,16 @@ class GAIL:
                                         normalize=normalize_reward and algo == "ppo")  # fmt: skip
         learner = PPO if algo == "ppo" else SAC
         self.policy = learner("MlpPolicy", self.venv, seed=seed, device=self.device, verbose=0, **kwargs)
+        self.venv.gamma = self.policy.gamma
+        # Demo inputs are fixed (the standardisation is the demos' own), so build them once.
+        self.demo_x = self._transition_inputs(self.train_demos)
+        self.heldout_x = self._transition_inputs(self.heldout_demos)
         self.history: list[dict[str, float]] = []
         if bc_epochs:
             self._behaviour_cloning(bc_epochs)
+
+    def _transition_inputs(self, d: Transitions) -> torch.Tensor:
+        return self.reward_net.transition_inputs(d.obs, d.act, d.next_obs, d.terminated)
 
     # ------------------------------------------------------------------ pieces of a round
     def _behaviour_cloning(self, epochs: int) -> None:
@@ -194,13 +244,10 @@ class GAIL:
                 loss.backward()
                 opt.step()
 
-    def _disc_step(self) -> tuple[float, float]:
+    def _disc_step(self, policy_x: torch.Tensor) -> tuple[float, float]:
         net = self.reward_net
-        d = self.train_demos
-        i = self.rng.integers(len(d), size=self.disc_batch)
-        p_obs, p_act = self.venv.recent()
-        j = self.rng.integers(len(p_obs), size=self.disc_batch)
-        real, fake = net.inputs(d.obs[i], d.act[i]), net.inputs(p_obs[j], p_act[j])
+        real = self.demo_x[torch.as_tensor(self.rng.integers(len(self.demo_x), size=self.disc_batch))]
+        fake = policy_x[torch.as_tensor(self.rng.integers(len(policy_x), size=self.disc_batch))]
         real_logits, fake_logits = net(real), net(fake)
         loss = bce_d_loss(real_logits, fake_logits, real_target=1.0 - self.smoothing)
         if self.gp:
@@ -217,36 +264,119 @@ class GAIL:
 
     @torch.no_grad()
     def discriminator_accuracy(self) -> tuple[float, float]:
-        """(fraction of held-out demos judged expert, fraction of recent policy (s, a) judged policy)."""
-        net, h = self.reward_net, self.heldout_demos
-        acc_demo = float((net(net.inputs(h.obs, h.act)) > 0).float().mean())
-        p_obs, p_act = self.venv.recent()
-        acc_policy = float((net(net.inputs(p_obs, p_act)) < 0).float().mean())
+        """(fraction of held-out demos judged expert, fraction of recent policy transitions judged policy)."""
+        net = self.reward_net
+        acc_demo = float((net(self.heldout_x) > 0).float().mean())
+        acc_policy = float((net(net.transition_inputs(*self.venv.recent())) < 0).float().mean())
         return acc_demo, acc_policy
 
     # ------------------------------------------------------------------ training
     def learn(self, total_steps: int, progress: bool = False, callback: Callable[[dict[str, float]], None] | None = None,
-              tensorboard_dir: str | Path | None = None) -> GAIL:  # fmt: skip
-        """Train until the generator has taken ``total_steps`` env steps (continues across calls)."""
+              tensorboard_dir: str | Path | None = None, checkpoint_path: str | Path | None = None,
+              checkpoint_every: int = 0) -> GAIL:  # fmt: skip
+        """Train until the generator has taken ``total_steps`` env steps (continues across calls).
+
+        With ``checkpoint_path``, the run is saved there every ``checkpoint_every`` env steps (at
+        round ends) and at the end. A non-finite discriminator loss stops the run with
+        :class:`~genrl.errors.DivergenceError`; the last checkpoint is left untouched.
+        """
         logger = ProgressLogger(total=total_steps, initial=self.policy.num_timesteps, enabled=progress,
                                 tensorboard_dir=tensorboard_dir, desc=f"GAIL-{self.algo}")  # fmt: skip
-        t0 = time.perf_counter()
+        t0 = time.perf_counter() - (self.history[-1]["seconds"] if self.history else 0.0)
+        last_saved = self.policy.num_timesteps
         try:
             while self.policy.num_timesteps < total_steps:
                 before = self.policy.num_timesteps
                 n_returns = len(self.venv.episode_returns)
                 self.policy.learn(self.round_steps, reset_num_timesteps=False)
-                losses = [self._disc_step() for _ in range(self.disc_updates)]
+                policy_x = self.reward_net.transition_inputs(*self.venv.recent())
+                losses = [self._disc_step(policy_x) for _ in range(self.disc_updates)]
+                disc_loss = float(np.mean([x[0] for x in losses]))
+                if not np.isfinite(disc_loss):
+                    where = f"; the last good checkpoint is {str(checkpoint_path)!r}" if checkpoint_path else ""
+                    raise DivergenceError(f"GAIL diverged at env step {self.policy.num_timesteps}: "
+                                          f"discriminator loss {disc_loss}{where}")  # fmt: skip
                 acc_demo, acc_policy = self.discriminator_accuracy()
                 returns = self.venv.episode_returns[n_returns:]
                 row = {"env_steps": self.policy.num_timesteps, "seconds": time.perf_counter() - t0,
-                       "disc_loss": float(np.mean([x[0] for x in losses])), "disc_acc_demo_heldout": acc_demo,
-                       "disc_acc_policy": acc_policy,
+                       "disc_loss": disc_loss, "disc_acc_demo_heldout": acc_demo, "disc_acc_policy": acc_policy,
                        "return_mean": float(np.mean(returns)) if returns else float("nan")}  # fmt: skip
                 self.history.append(row)
                 logger.log(row, advance=self.policy.num_timesteps - before, step_key="env_steps")
                 if callback is not None:
                     callback(row)
+                if checkpoint_path and checkpoint_every and self.policy.num_timesteps - last_saved >= checkpoint_every:
+                    self.save(checkpoint_path)
+                    last_saved = self.policy.num_timesteps
         finally:
             logger.close()
+        if checkpoint_path:
+            self.save(checkpoint_path)
         return self
+
+    # ------------------------------------------------------------------ checkpoints
+    def state(self) -> dict[str, Any]:
+        """Everything needed to continue the run (see the module docstring)."""
+        pol = self.policy
+        d = self.demos
+        state: dict[str, Any] = {
+            "kind": "GAIL",
+            "config": self.config,
+            "demos": {k: torch.from_numpy(np.ascontiguousarray(getattr(d, k)))
+                      for k in ("obs", "act", "next_obs", "rew", "terminated", "truncated")},
+            "demos_meta": json.dumps(d.meta),
+            "reward_net": self.reward_net.state_dict(),
+            "disc_opt": self.disc_opt.state_dict(),
+            "sb3": pol.get_parameters(),
+            "counters": {"num_timesteps": pol.num_timesteps, "n_updates": pol._n_updates, "episode_num": pol._episode_num},
+            "reward_rms": [float(self.venv.rms.mean), float(self.venv.rms.var), float(self.venv.rms.count)],
+            "policy_buffer": {k: torch.from_numpy(np.concatenate(v)) for k, v in self.venv.buf.items() if v},
+            "episode_returns": self.venv.episode_returns,
+            "history": self.history,
+            "np_rng": json.dumps(self.rng.bit_generator.state),
+            "torch_rng": torch.get_rng_state(),
+        }  # fmt: skip
+        if self.algo == "sac":
+            rb = pol.replay_buffer
+            n = rb.buffer_size if rb.full else rb.pos
+            log_ent_coef = getattr(pol, "log_ent_coef", None)  # absent when ent_coef is fixed
+            state["log_ent_coef"] = None if log_ent_coef is None else log_ent_coef.detach()
+            arrays = {k: torch.from_numpy(getattr(rb, k)[:n].copy()) for k in _REPLAY_ARRAYS}
+            state["replay"] = {"pos": rb.pos, "full": rb.full, **arrays}
+        return state
+
+    def save(self, path: str | Path) -> Path:
+        """Write the run to one atomic safetensors checkpoint (see :func:`genrl.io.save_checkpoint`)."""
+        return save_checkpoint(path, self.state())
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto") -> GAIL:
+        """Rebuild a run saved by :meth:`save`; ``learn`` then continues from its step count."""
+        s = load_checkpoint(path, kind="GAIL")
+        try:
+            demos = Transitions(**{k: v.numpy() for k, v in s["demos"].items()}, meta=json.loads(s["demos_meta"]))
+            cfg = dict(s["config"], disc_hidden=tuple(s["config"]["disc_hidden"]), bc_epochs=0)
+            gail = cls(cfg.pop("env_id"), demos, device=device, **cfg)
+            gail.reward_net.load_state_dict(s["reward_net"])
+            gail.disc_opt.load_state_dict(s["disc_opt"])
+            pol = gail.policy
+            pol.set_parameters(s["sb3"], exact_match=True, device=gail.device)
+            pol.num_timesteps, pol._n_updates, pol._episode_num = (s["counters"][k] for k in ("num_timesteps", "n_updates",
+                                                                                             "episode_num"))  # fmt: skip
+            gail.venv.rms.mean, gail.venv.rms.var, gail.venv.rms.count = (np.float64(v) for v in s["reward_rms"])
+            for k, v in s["policy_buffer"].items():
+                gail.venv.buf[k] = [v.numpy()]
+            gail.venv.episode_returns = list(s["episode_returns"])
+            gail.history = list(s["history"])
+            gail.rng.bit_generator.state = json.loads(s["np_rng"])
+            torch.set_rng_state(s["torch_rng"])
+            if gail.algo == "sac":
+                if s["log_ent_coef"] is not None:
+                    pol.log_ent_coef.data.copy_(s["log_ent_coef"])
+                rb, saved = pol.replay_buffer, s["replay"]
+                for k in _REPLAY_ARRAYS:
+                    getattr(rb, k)[: len(saved[k])] = saved[k].numpy()
+                rb.pos, rb.full = saved["pos"], saved["full"]
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise CheckpointError(f"checkpoint {str(path)!r} does not hold a usable GAIL run: {e}") from None
+        return gail
