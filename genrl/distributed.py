@@ -14,6 +14,7 @@ costs the same as DDP's bucketing for nets of this size.
 from __future__ import annotations
 
 import os
+import socket
 
 import torch
 import torch.distributed as dist
@@ -46,9 +47,28 @@ def init_distributed(backend: str | None = None) -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
+def init_local(rank: int, world: int, port: int, backend: str | None = None) -> tuple[int, int]:
+    """Join a one-node group without torchrun, e.g. from ``torch.multiprocessing.spawn`` workers.
+
+    Sets the environment torchrun would set (master on 127.0.0.1:``port``), then :func:`init_distributed`.
+    """
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world),
+                      LOCAL_RANK=str(rank))  # fmt: skip
+    return init_distributed(backend)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free right now (for :func:`init_local`)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def cleanup() -> None:
-    """Leave the process group (no-op when none was joined)."""
+    """Leave the process group once every rank gets here (no-op when none was joined)."""
     if dist.is_available() and dist.is_initialized():
+        # Tearing down while a peer still talks to this process aborts it (Gloo): wait for all first.
+        dist.barrier()
         dist.destroy_process_group()
 
 

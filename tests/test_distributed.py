@@ -1,7 +1,5 @@
 """Two Gloo processes on the CPU train one GAN (or SSL classifier): their weights must agree."""
 
-import os
-import socket
 from collections.abc import Callable
 
 import torch
@@ -14,16 +12,9 @@ from genrl.gan import GANConfig, GANTrainer, MLPDiscriminator, MLPGenerator
 from genrl.ssl import SSLGANClassifier
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _worker(rank: int, job: Callable[[int, str], None], port: int, out: str) -> None:
     torch.set_num_threads(1)
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank))
-    assert distributed.init_distributed("gloo") == (rank, 2)
+    assert distributed.init_local(rank, 2, port, "gloo") == (rank, 2)
     try:
         job(rank, out)
     finally:
@@ -32,7 +23,7 @@ def _worker(rank: int, job: Callable[[int, str], None], port: int, out: str) -> 
 
 def _spawn(job: Callable[[int, str], None], out) -> tuple[dict, dict]:
     """Run ``job`` in 2 processes; return what each rank saved."""
-    mp.spawn(_worker, args=(job, _free_port(), str(out)), nprocs=2)
+    mp.spawn(_worker, args=(job, distributed.free_port(), str(out)), nprocs=2)
     return tuple(torch.load(out / f"rank{r}.pt") for r in (0, 1))
 
 
