@@ -106,3 +106,18 @@ def test_ensemble_sampling_any_batch_size(batch, n):
     model = make_world_model("ensemble", 2, 2, hidden=(8,))
     pred = model.sample(np.zeros((batch, 2)), np.zeros((batch, 2)), n)
     assert pred.next_obs.shape == (batch, n, 2)
+
+
+@pytest.mark.parametrize("kind", ["gan", "ensemble"])
+def test_world_model_fit_resumes_exactly_from_a_checkpoint(kind, tmp_path):
+    data = collect("genrl/Fork2D-v0", 400, seed=0)
+    straight = make_world_model(kind, 2, 2, hidden=(16, 16), seed=1).fit(data, steps=40, batch_size=32, device="cpu")
+    ckpt = tmp_path / "wm.safetensors"
+    make_world_model(kind, 2, 2, hidden=(16, 16), seed=1).fit(data, steps=20, batch_size=32, device="cpu",
+                                                               checkpoint_path=ckpt)  # fmt: skip
+    resumed = WorldModel.load(ckpt, device="cpu")
+    assert resumed.step_count == 20
+    resumed.fit(data, steps=40, batch_size=32, device="cpu")
+    assert resumed.step_count == 40
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)

@@ -30,7 +30,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--env", required=True, help="gymnasium id, e.g. genrl/Fork2D-v0 or Pendulum-v1")
     train.add_argument("--model", choices=["gan", "ensemble", "mlp"], default="gan")
     train.add_argument("--transitions", type=int, default=20_000, help="real transitions to collect")
-    train.add_argument("--steps", type=int, default=5000, help="model training steps")
+    train.add_argument("--steps", type=int, default=5000, help="model training steps (a resumed run continues to it)")
+    train.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints (0: only at the end)")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/model.safetensors on OUT/transitions.npz")
     add_common(train)
     train.set_defaults(func=run_train)
     ev = wsub.add_parser("eval", help="score a trained model (OUT must hold model.safetensors)")
@@ -56,11 +58,17 @@ def _dims(env_id: str) -> tuple[int, int]:
 def run_train(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
-    data = collect(args.env, args.transitions, seed=args.seed)
-    data.save(args.out / DATA_FILE)
-    model = make_world_model(args.model, *_dims(args.env), seed=args.seed)
-    model.fit(data, steps=args.steps, progress=not args.quiet, device=args.device)
-    model.save(args.out / MODEL_FILE)
+    ckpt = args.out / MODEL_FILE
+    if args.resume and ckpt.exists():
+        data, model = Transitions.load(args.out / DATA_FILE), WorldModel.load(ckpt, device=args.device)
+        if (model.obs_dim, model.act_dim) != _dims(args.env) or model.kind != args.model:
+            raise InputError(f"--resume: {str(ckpt)!r} holds a {model.kind} model of other dimensions or kind")
+    else:
+        data = collect(args.env, args.transitions, seed=args.seed)
+        data.save(args.out / DATA_FILE)
+        model = make_world_model(args.model, *_dims(args.env), seed=args.seed)
+    model.fit(data, steps=args.steps, progress=not args.quiet, device=args.device, checkpoint_path=ckpt,
+              checkpoint_every=args.checkpoint_every)  # fmt: skip
     metrics = {"env": args.env, "model": args.model, "transitions": len(data), "steps": args.steps,
                "seed": args.seed, "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
     write_metrics(args.out, metrics)

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from genrl.errors import InputError
+from genrl.errors import CheckpointError, DivergenceError, InputError
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import MLPDiscriminator, MLPGenerator
 from genrl.gan.regularizers import r1_penalty
@@ -95,6 +95,10 @@ class WorldModel(ABC, nn.Module):
         self.y_norm = Standardizer(self.y_dim)
         self.term_net = mlp(2 * obs_dim + act_dim, 1, (64, 64))
         self.has_terminations = False
+        # Training progress, so that ``fit`` can continue a saved run (see :meth:`fit`).
+        self.step_count = 0
+        self.history: list[dict[str, float]] = []
+        self._resume_state: dict[str, Any] | None = None
 
     def spec(self) -> dict[str, Any]:
         return {"kind": self.kind, "obs_dim": self.obs_dim, "act_dim": self.act_dim, "hidden": list(self.hidden),
@@ -131,8 +135,16 @@ class WorldModel(ABC, nn.Module):
 
     # ---------------------------------------------------------------- public API
     def fit(self, data: Transitions, steps: int = 5000, batch_size: int = 256, lr: float = 1e-3,
-            progress: bool = False, device: str = "auto") -> WorldModel:  # fmt: skip
-        """Fit on transitions (their shapes must match the model's)."""
+            progress: bool = False, device: str = "auto", checkpoint_path: str | Path | None = None,
+            checkpoint_every: int = 0) -> WorldModel:  # fmt: skip
+        """Fit on transitions (their shapes must match the model's) for ``steps`` steps.
+
+        Each call is a new fit warm-started from the current weights (Dyna refits this way),
+        except on a model just loaded from a checkpoint written during ``fit``: that one
+        *continues* its run to ``steps`` in total, with its optimiser, RNG states and
+        standardisation, ending exactly where an uninterrupted run would on the same data.
+        With ``checkpoint_path`` the run is saved every ``checkpoint_every`` steps and at the end.
+        """
         if not isinstance(data, Transitions):
             raise InputError(f"data must be Transitions, got {type(data).__name__}")
         if len(data) < 2:  # one row has no spread to standardise by
@@ -143,31 +155,53 @@ class WorldModel(ABC, nn.Module):
         c = self._context(data.obs, data.act)
         nxt = torch.as_tensor(data.next_obs, device=self.device)
         y = torch.cat([nxt - c[:, : self.obs_dim], torch.as_tensor(data.rew, device=self.device)[:, None]], 1)
-        self.ctx_norm.fit(c)
-        self.y_norm.fit(y)
+        resume, self._resume_state = self._resume_state, None
+        if resume is None:
+            self.step_count, self.history = 0, []  # a resumed run keeps the statistics its weights were trained with
+            self.ctx_norm.fit(c)
+            self.y_norm.fit(y)
         cn, yn = self.ctx_norm(c), self.y_norm(y)
         term = torch.as_tensor(data.terminated, device=self.device, dtype=torch.float32)
         self.has_terminations = bool(term.any())
         self._setup_optim(lr)
-        term_opt = torch.optim.Adam(self.term_net.parameters(), lr=1e-3)
+        self.term_opt = torch.optim.Adam(self.term_net.parameters(), lr=1e-3)
+        self._gen = torch.Generator(device=self.device).manual_seed(self.seed)
+        if resume is not None:
+            for name, opt in self._optimizers().items():
+                opt.load_state_dict(resume["optim"][name])
+            self._gen.set_state(resume["gen_rng"])
+            torch.set_rng_state(resume["torch_rng"])
         term_in = torch.cat([cn, (nxt - self.ctx_norm.mean[: self.obs_dim]) / self.ctx_norm.std[: self.obs_dim]], 1)
-        gen = torch.Generator(device=self.device).manual_seed(self.seed)
-        logger = ProgressLogger(total=steps, enabled=progress, desc=f"{self.kind} world model")
+        logger = ProgressLogger(total=steps, initial=min(self.step_count, steps), enabled=progress,
+                                desc=f"{self.kind} world model")  # fmt: skip
         self.train()
-        for step in range(1, steps + 1):
-            idx = torch.randint(len(cn), (batch_size,), device=self.device, generator=gen)
+        for step in range(self.step_count + 1, steps + 1):
+            idx = torch.randint(len(cn), (batch_size,), device=self.device, generator=self._gen)
             losses = self._loss(cn[idx], yn[idx], step)
             if self.has_terminations:
                 t_loss = F.binary_cross_entropy_with_logits(self.term_net(term_in[idx]).squeeze(1), term[idx])
-                term_opt.zero_grad(set_to_none=True)
+                self.term_opt.zero_grad(set_to_none=True)
                 t_loss.backward()
-                term_opt.step()
+                self.term_opt.step()
+            self.step_count = step
             if step % 200 == 0 or step == steps:
-                advance = 200 if step % 200 == 0 else step % 200
-                logger.log({"step": step, **{k: float(v) for k, v in losses.items()}}, advance=advance)
+                row = {"step": step, **{k: float(v) for k, v in losses.items()}}
+                if not all(np.isfinite(v) for v in row.values()):
+                    raise DivergenceError(f"{self.kind} world model diverged at step {step} ({row}); "
+                                          f"the last good checkpoint is {str(checkpoint_path)!r}")  # fmt: skip
+                self.history.append(row)
+                logger.log(row, advance=step - (self.history[-2]["step"] if len(self.history) > 1 else 0))
+            if checkpoint_path and checkpoint_every and step % checkpoint_every == 0 and step < steps:
+                self.save(checkpoint_path)
         logger.close()
         self.eval()
+        if checkpoint_path:
+            self.save(checkpoint_path)
         return self
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The optimisers created by the last ``fit``, by attribute name."""
+        return {k: v for k, v in vars(self).items() if isinstance(v, torch.optim.Optimizer)}
 
     @torch.no_grad()
     def sample(self, obs: Any, act: Any, n: int = 1) -> Prediction:
@@ -185,8 +219,13 @@ class WorldModel(ABC, nn.Module):
         return Prediction(next_obs, y[..., -1], terminated)
 
     def save(self, path: str | Path) -> Path:
-        return save_checkpoint(path, {"kind": "WorldModel", "spec": self.spec(), "terminations": self.has_terminations,
-                                      "weights": self.state_dict()})  # fmt: skip
+        """Weights, spec and (after ``fit``) the training state needed to continue it; atomic."""
+        state = {"kind": "WorldModel", "spec": self.spec(), "terminations": self.has_terminations,
+                 "weights": self.state_dict(), "step_count": self.step_count, "history": self.history}  # fmt: skip
+        if hasattr(self, "_gen"):
+            state["training"] = {"optim": {k: o.state_dict() for k, o in self._optimizers().items()},
+                                 "gen_rng": self._gen.get_state(), "torch_rng": torch.get_rng_state()}  # fmt: skip
+        return save_checkpoint(path, state)
 
     @staticmethod
     def load(path: str | Path, device: str = "auto") -> WorldModel:
@@ -196,8 +235,13 @@ class WorldModel(ABC, nn.Module):
         if cls is None:
             raise InputError(f"{str(path)!r} holds an unknown world-model kind")
         model = cls(**spec)
-        model.load_state_dict(s["weights"])
+        try:
+            model.load_state_dict(s["weights"])
+        except RuntimeError as e:
+            raise CheckpointError(f"{str(path)!r} does not match its own model spec: {e}") from None
         model.has_terminations = s["terminations"]
+        model.step_count, model.history = s.get("step_count", 0), list(s.get("history", []))
+        model._resume_state = s.get("training")
         return model.to(resolve_device(device)).eval()
 
 
