@@ -37,3 +37,41 @@ def test_mismatched_spaces_empty_and_nan_demos_are_refused(cartpole_demos, tmp_p
     with pytest.raises(InputError, match="obs contains NaN"):
         Transitions(obs, cartpole_demos.act, cartpole_demos.next_obs, cartpole_demos.rew, cartpole_demos.terminated,
                     cartpole_demos.truncated)  # fmt: skip
+
+
+def _write_minari(root, env_id, episodes):
+    """A Minari dataset written with Minari's own storage layer (no network, no jax)."""
+    minari = pytest.importorskip("minari")
+    pytest.importorskip("h5py")
+    from minari.data_collector.episode_buffer import EpisodeBuffer
+    from minari.dataset.minari_storage import MinariStorage
+
+    env = gym.make(env_id)
+    data_dir = root / "scripted-v0" / "data"
+    data_dir.parent.mkdir(parents=True)
+    storage = MinariStorage.new(data_dir, env_spec=env.spec)
+    buffers = []
+    for ep in range(episodes):
+        obs, _ = env.reset(seed=ep)
+        o, a, r, term, trunc = [obs], [], [], [], []
+        for t in range(20 + 5 * ep):  # variable lengths; the last episode ends by truncation only
+            act = env.action_space.sample()
+            obs, rew, te, tr, _ = env.step(act)
+            o.append(obs), a.append(act), r.append(rew), term.append(te), trunc.append(tr or t == 19 + 5 * ep)
+        buffers.append(EpisodeBuffer(id=ep, observations=np.array(o), actions=np.array(a), rewards=r, terminations=term,
+                                     truncations=trunc, infos={}))  # fmt: skip
+    storage.update_episodes(buffers)
+    storage.update_metadata({"dataset_id": "scripted-v0", "minari_version": minari.__version__})
+    return data_dir.parent
+
+
+def test_minari_dataset_reads_as_demos_and_is_checked_against_the_env(tmp_path):
+    path = _write_minari(tmp_path, "Pendulum-v1", episodes=3)
+    demos = load_demos(f"minari:{path}", gym.make("Pendulum-v1"))
+    assert len(demos) == 20 + 25 + 30 and demos.obs.shape == (75, 3) and demos.act.shape == (75, 1)
+    np.testing.assert_array_equal(demos.next_obs[:19], demos.obs[1:20])  # s' of step t is s of step t + 1
+    assert demos.truncated.sum() == 3 and demos.meta["env_id"] == "Pendulum-v1" and len(demos.meta["episode_returns"]) == 3
+    with pytest.raises(InputError, match="recorded with"):
+        load_demos(f"minari:{path}", gym.make("CartPole-v1"))
+    with pytest.raises(InputError, match="Minari"):
+        load_demos(f"minari:{tmp_path / 'missing'}")

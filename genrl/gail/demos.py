@@ -5,6 +5,9 @@ obs, act, next_obs, rew, terminated, truncated), with ``meta`` holding ``env_id`
 observation and action spaces (``space_signature``) and the recorded episode returns. Loading
 for training checks them against the env the learner will act in.
 
+Minari datasets (https://minari.farama.org) are read by :func:`load_minari` (optional
+dependency: ``pip install "genrl[minari]"``); their episodes become the same transitions.
+
 Expert checkpoints are stable-baselines3 ``.zip`` files; SB3's loader unpickles parts of them, so
 load only experts you trained or trust.
 """
@@ -97,6 +100,50 @@ def record(policy: Any, env_id: str, episodes: int, seed: int = 0, deterministic
 
 
 def load_demos(path: str | Path, env: gym.Env | None = None) -> Transitions:
-    """Read demonstrations; with ``env``, also check they fit it."""
+    """Read demonstrations (a transitions ``.npz``, or ``minari:<dataset id or dir>``); with ``env``, check they fit it."""
+    if str(path).startswith("minari:"):
+        return load_minari(str(path)[len("minari:") :], env)
     demos = Transitions.load(path)
+    return check_demos(demos, env) if env is not None else demos
+
+
+def load_minari(dataset: Any, env: gym.Env | None = None) -> Transitions:
+    """Read a Minari dataset into demonstrations.
+
+    :param dataset: a ``minari.MinariDataset``, a dataset directory (the one holding ``data/``, or
+        ``data/`` itself), or the id of a locally downloaded dataset (nothing is downloaded here).
+    :param env: when given, the demonstrations are checked against it (:func:`check_demos`).
+    Episodes store T+1 observations for T steps; transition t is (obs[t], act[t], obs[t+1]).
+    """
+    try:
+        import minari
+    except ImportError:
+        raise InputError('reading Minari datasets needs the optional dependency: pip install "genrl[minari]"') from None
+    if not isinstance(dataset, minari.MinariDataset):
+        path = Path(dataset)
+        try:
+            if path.exists():
+                dataset = minari.MinariDataset(path / "data" if (path / "data").is_dir() else path)
+            else:
+                dataset = minari.load_dataset(str(dataset))
+        except (ValueError, FileNotFoundError, OSError) as e:
+            raise InputError(f"cannot read the Minari dataset {str(dataset)!r}: {e}") from None
+    for name in ("observation_space", "action_space"):
+        space = getattr(dataset, name)
+        if not isinstance(space, (spaces.Box, spaces.Discrete)) or len(space.shape or ()) > 1:
+            raise InputError(f"Minari dataset {name} is {space}; only flat Box or Discrete spaces are supported")
+    rows: dict[str, list] = {k: [] for k in ("obs", "act", "next_obs", "rew", "terminated", "truncated")}
+    returns = []
+    for ep in dataset.iterate_episodes():
+        obs = np.asarray(ep.observations)
+        for key, value in zip(rows, (obs[:-1], ep.actions, obs[1:], ep.rewards, ep.terminations, ep.truncations)):
+            rows[key].append(np.asarray(value).reshape(len(ep.rewards), -1) if key in ("obs", "act", "next_obs") else value)
+        returns.append(float(np.sum(ep.rewards)))
+    if not returns:
+        raise InputError("the Minari dataset has no episodes")
+    env_spec = dataset.spec.env_spec
+    meta = {"env_id": env_spec.id if env_spec is not None else None, "source": "minari:" + dataset.spec.dataset_id,
+            "observation_space": space_signature(dataset.observation_space),
+            "action_space": space_signature(dataset.action_space), "episode_returns": returns}  # fmt: skip
+    demos = Transitions(**{k: np.concatenate(v) for k, v in rows.items()}, meta=meta)
     return check_demos(demos, env) if env is not None else demos
