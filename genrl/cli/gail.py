@@ -37,7 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     co.set_defaults(func=run_collect, threads=0)
     g = sub.add_parser("gail", help="GAIL: imitate demonstrations with an SB3 learner")
     g.add_argument("--env", required=True)
-    g.add_argument("--demos", required=True)
+    g.add_argument("--demos", default=None, help="demonstrations: a .npz from `demos collect`, or minari:ID|DIR "
+                   "(default: train an expert with `demos train-expert` settings, record --episodes into OUT)")  # fmt: skip
+    g.add_argument("--episodes", type=int, default=10, help="expert episodes to record when --demos is not given")
     g.add_argument("--algo", choices=["ppo", "sac"], default="ppo")
     g.add_argument("--steps", type=int, default=50_000, help="generator env steps")
     g.add_argument("--reward", choices=["gail", "log_d", "airl"], default="gail")
@@ -104,6 +106,11 @@ def random_return(env_id: str, episodes: int = 20, seed: int = 0) -> float:
 def run_gail(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
+    if args.demos is None:
+        args.demos = args.out / "demos.npz"
+        if not (args.resume and args.demos.exists()):
+            expert = train_expert(args.env, seed=args.seed, device=args.device, progress=not args.quiet)
+            record(expert, args.env, args.episodes, seed=args.seed).save(args.demos)
     demos = load_demos(args.demos, gym.make(args.env))
     ckpt = args.out / CHECKPOINT
     if args.resume and ckpt.exists():

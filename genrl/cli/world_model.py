@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--model", choices=["gan", "ensemble", "mlp"], default="gan")
     train.add_argument("--transitions", type=int, default=20_000, help="real transitions to collect")
     train.add_argument("--steps", type=int, default=5000, help="model training steps (a resumed run continues to it)")
+    train.add_argument("--hidden", type=int, nargs="+", default=[200, 200, 200], help="widths of every net's layers")
     train.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints (0: only at the end)")
     train.add_argument("--resume", action="store_true", help="continue from OUT/model.safetensors on OUT/transitions.npz")
     add_common(train)
@@ -66,13 +67,18 @@ def run_train(args: argparse.Namespace) -> dict[str, Any]:
     else:
         data = collect(args.env, args.transitions, seed=args.seed)
         data.save(args.out / DATA_FILE)
-        model = make_world_model(args.model, *_dims(args.env), seed=args.seed)
+        model = make_world_model(args.model, *_dims(args.env), hidden=tuple(args.hidden), seed=args.seed)
     model.fit(data, steps=args.steps, progress=not args.quiet, device=args.device, checkpoint_path=ckpt,
               checkpoint_every=args.checkpoint_every)  # fmt: skip
     metrics = {"env": args.env, "model": args.model, "transitions": len(data), "steps": args.steps,
                "seed": args.seed, "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
     write_metrics(args.out, metrics)
     return metrics
+
+
+def run_train_eval(args: argparse.Namespace) -> dict[str, Any]:
+    """``train`` then ``eval`` into the same OUT; returns the merged metrics."""
+    return {**run_train(args), **run_eval(args)}
 
 
 def run_eval(args: argparse.Namespace) -> dict[str, Any]:
