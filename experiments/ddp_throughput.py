@@ -11,7 +11,7 @@ is set up as torchrun would). Two processes run two ways:
 Each process warms up, then times ``trials`` segments of ``steps`` steps; we report rank 0's
 median segment. Nets and costs are those of ``experiments/trainer_overhead.py``.
 
-    python experiments/ddp_throughput.py [--steps 300 --trials 3 --cases mlp_ring8 dcgan_digits]
+    python experiments/ddp_throughput.py [--steps 200 --trials 3 --cases mlp_ring8 dcgan_digits]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ BATCH = {"mlp_ring8": 256, "dcgan_digits": 64}  # the 1-process batch, as in tra
 
 @dataclass
 class Args:
-    steps: int = 300
+    steps: int = 200
     trials: int = 3
     warmup: int = 30
     cases: list[str] = field(default_factory=lambda: ["mlp_ring8", "dcgan_digits"])
@@ -79,10 +79,12 @@ def main(args: Args) -> None:
         for world, scaling, global_batch in ((1, "none", batch), (2, "strong", batch), (2, "weak", 2 * batch)):
             rate = measure(case, world, global_batch, args)
             base = base or rate * batch  # 1-process samples/s
+            # The load average shows other jobs sharing the cores (this measurement adds up to 2).
             row = {"case": case, "processes": world, "scaling": scaling, "backend": "gloo", "device": "cpu",
                    "threads_per_process": 1, "per_rank_batch": global_batch // world, "global_batch": global_batch,
                    "steps_per_s": round(rate, 1), "samples_per_s": round(rate * global_batch),
-                   "samples_per_s_vs_1_process": round(rate * global_batch / base, 2), "cpus": os.cpu_count()}  # fmt: skip
+                   "samples_per_s_vs_1_process": round(rate * global_batch / base, 2), "cpus": os.cpu_count(),
+                   "loadavg_1m_after": round(os.getloadavg()[0], 2)}  # fmt: skip
             print(json.dumps(row), flush=True)
             label = "1 process" if world == 1 else f"2 processes, {scaling} scaling"
             groups.setdefault(case, {})[label] = rate * global_batch
