@@ -71,6 +71,11 @@ class Transitions:
         return Transitions(self.obs[idx], self.act[idx], self.next_obs[idx], self.rew[idx], self.terminated[idx],
                            self.truncated[idx], dict(self.meta))  # fmt: skip
 
+    def concat(self, other: Transitions) -> Transitions:
+        """These transitions followed by ``other``'s (same shapes); keeps this one's meta."""
+        fields = ("obs", "act", "next_obs", "rew", "terminated", "truncated")
+        return Transitions(*(np.concatenate([getattr(self, k), getattr(other, k)]) for k in fields), dict(self.meta))
+
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
