@@ -25,8 +25,11 @@ only rank 0 shows progress; every rank ends with the same fitted estimator.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -41,6 +44,7 @@ from genrl.errors import DivergenceError, InputError
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from genrl.gan.regularizers import EMA, HistoricalAverage, feature_matching_loss
+from genrl.io import load_checkpoint, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor, as_label_tensor
@@ -87,6 +91,11 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
     :param callback: called as ``callback(estimator, step)`` every ``log_every`` steps (e.g. to
         record test error against time); ``predict`` works inside it. ``history_`` holds one row per
         call: step, training seconds (callbacks excluded), losses and labeled accuracy.
+    :param checkpoint_path: a file to save training to every ``checkpoint_every`` steps (0: only
+        at the end; saves happen at logging steps) and at the end, atomically as safetensors (no
+        pickle). If it already exists when ``fit`` starts, ``fit`` resumes from it to ``max_steps``,
+        after checking it was written for the same data and parameters, so a killed run is
+        continued by calling ``fit`` again.
     """
 
     def __init__(
@@ -115,6 +124,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         verbose: bool = False,
         callback: Callable[[SSLGANClassifier, int], None] | None = None,
         log_every: int = 100,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1000,
     ) -> None:
         self.architecture = architecture
         self.hidden = hidden
@@ -138,6 +149,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         self.device = device
         self.verbose = verbose
         self.callback = callback
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
         self.log_every = log_every
 
     # ------------------------------------------------------------------ input handling
@@ -240,13 +253,21 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         real_target = 1.0 - self.label_smoothing
         self.D_, self.G_, self.avg_ = D, G, avg
         self.history_: list[dict[str, float]] = []
+        fingerprint = _fingerprint(X, y, self.get_params())
+        opts = {"opt_d": opt_d, "opt_g": opt_g}
+        start = 1
+        if self.checkpoint_path and Path(self.checkpoint_path).exists():
+            start = self._restore(fingerprint, opts, ha, rng) + 1
+            if distributed.rank():  # the checkpoint holds rank 0's streams
+                rng.manual_seed(distributed.rank_seed(seed) + start)
+        seconds_before, last_saved = (self.history_[-1]["seconds"] if self.history_ else 0.0), start - 1
 
         B = self.batch_size // distributed.world_size()
         logger = ProgressLogger(total=self.max_steps, enabled=self.verbose and distributed.is_main_process(), desc="SSL-GAN")
         running = torch.zeros(3, device=device)
         t0, callback_seconds = time.perf_counter(), 0.0
         try:
-            for step in range(1, self.max_steps + 1):
+            for step in range(start, self.max_steps + 1):
                 D.train()
                 i_lab = torch.randint(len(x_lab), (B,), device=device, generator=rng)
                 logits = D.classify(D.features(x_lab[i_lab]))
@@ -287,7 +308,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
                         raise DivergenceError(f"SSL-GAN training diverged at step {step} (non-finite loss); lower lr")
                     # The slowest rank's clock, so that every rank stops at the same step under max_seconds.
                     elapsed = torch.tensor(time.perf_counter() - t0 - callback_seconds, dtype=torch.float64, device=device)
-                    row = {"step": step, "seconds": float(distributed.all_reduce(elapsed, "max")),
+                    row = {"step": step, "seconds": seconds_before + float(distributed.all_reduce(elapsed, "max")),
                            "sup_loss": s, "unsup_loss": u, "labeled_acc": acc}  # fmt: skip
                     self.history_.append(row)
                     logger.log(row, advance=n)
@@ -296,11 +317,51 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
                         t_cb = time.perf_counter()
                         self.callback(self, step)
                         callback_seconds += time.perf_counter() - t_cb
-                    if self.max_seconds is not None and row["seconds"] > self.max_seconds:
+                    stop = self.max_seconds is not None and row["seconds"] > self.max_seconds
+                    due = stop or step == self.max_steps or 0 < self.checkpoint_every <= step - last_saved
+                    if self.checkpoint_path and due:
+                        self._save(step, fingerprint, opts, ha, rng)
+                        last_saved = step
+                    if stop:
                         break
         finally:
             logger.close()
         return self
+
+    # ------------------------------------------------------------------ checkpoints
+    def _save(self, step: int, fingerprint: str, opts: dict, ha: list[HistoricalAverage], rng: torch.Generator) -> None:
+        if not distributed.is_main_process():
+            return
+        state = {"kind": "SSLGANClassifier", "fingerprint": fingerprint, "step": step, "history": self.history_,
+                 "D": self.D_.state_dict(), "G": self.G_.state_dict() if self.G_ is not None else None,
+                 "avg": self.avg_.module.state_dict() if self.avg_ is not None else None,
+                 "ha": [{"averages": a.averages, "count": a.count} for a in ha],
+                 "opt": {k: o.state_dict() for k, o in opts.items() if o is not None},
+                 "rng": rng.get_state(), "torch_rng": torch.get_rng_state()}  # fmt: skip
+        save_checkpoint(self.checkpoint_path, state)
+
+    def _restore(self, fingerprint: str, opts: dict, ha: list[HistoricalAverage], rng: torch.Generator) -> int:
+        """Load the checkpoint into the freshly built nets; return the step it was written at."""
+        s = load_checkpoint(self.checkpoint_path, kind="SSLGANClassifier")
+        if s["fingerprint"] != fingerprint:
+            raise InputError(f"checkpoint {self.checkpoint_path!r} was written for other data or parameters; "
+                             "delete it or pass another checkpoint_path")  # fmt: skip
+        self.D_.load_state_dict(s["D"])
+        if self.G_ is not None:
+            self.G_.load_state_dict(s["G"])
+        if self.avg_ is not None:
+            self.avg_.module.load_state_dict(s["avg"])
+        for a, saved in zip(ha, s["ha"]):
+            a.count = saved["count"]
+            for dst, src in zip(a.averages, saved["averages"]):
+                dst.copy_(src)
+        for k, o in opts.items():
+            if o is not None:
+                o.load_state_dict(s["opt"][k])
+        rng.set_state(s["rng"])
+        torch.set_rng_state(s["torch_rng"])
+        self.history_ = list(s["history"])
+        return int(s["step"])
 
     # ------------------------------------------------------------------ prediction
     @torch.no_grad()
@@ -336,3 +397,16 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         if self.architecture == "conv":
             x = (x + 1) / 2
         return (x.view(n, *self.input_shape_) * self.scale_range_ + self.scale_min_).numpy()
+
+
+# Parameters that do not change what training computes; a resumed fit may change them.
+_RUN_ONLY_PARAMS = {"callback", "verbose", "device", "checkpoint_path", "checkpoint_every", "max_steps", "max_seconds",
+                    "log_every"}  # fmt: skip
+
+
+def _fingerprint(X: Tensor, y: np.ndarray, params: dict[str, Any]) -> str:
+    """SHA-256 of the training data and the parameters that shape training (for safe resumes)."""
+    h = hashlib.sha256(X.contiguous().numpy().tobytes())
+    h.update(np.ascontiguousarray(y).tobytes())
+    h.update(json.dumps({k: v for k, v in params.items() if k not in _RUN_ONLY_PARAMS}, sort_keys=True, default=str).encode())
+    return h.hexdigest()

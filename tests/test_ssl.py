@@ -87,3 +87,16 @@ def test_wrong_shapes_at_predict_and_for_conv():
         SSLGANClassifier(architecture="conv", **{k: v for k, v in TINY.items() if k != "hidden"}).fit(X, y)
     with pytest.raises(InputError, match="architecture"):
         SSLGANClassifier(architecture="rnn").fit(X, y)
+
+
+def test_fit_resumes_exactly_from_its_checkpoint_and_refuses_other_data(digits, tmp_path):
+    Xtr, y5 = digits[0], labeled_subset(digits[2], 5, seed=0)
+    params = dict(TINY, max_steps=60, log_every=10, historical_averaging=0.01, random_state=0)
+    straight = SSLGANClassifier(**params).fit(Xtr, y5)
+    ckpt = str(tmp_path / "ssl.safetensors")
+    SSLGANClassifier(**dict(params, max_steps=30), checkpoint_path=ckpt, checkpoint_every=10).fit(Xtr, y5)
+    resumed = SSLGANClassifier(**params, checkpoint_path=ckpt).fit(Xtr, y5)  # a second call continues the run
+    assert [r["step"] for r in resumed.history_] == list(range(10, 61, 10))
+    np.testing.assert_allclose(resumed.predict_proba(Xtr[:50]), straight.predict_proba(Xtr[:50]), rtol=1e-5, atol=1e-7)
+    with pytest.raises(InputError, match="other data"):
+        SSLGANClassifier(**params, checkpoint_path=ckpt).fit(Xtr[:-1], y5[:-1])

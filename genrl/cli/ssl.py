@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", default=None, help="folder with the four MNIST idx files (plain or .gz)")
     p.add_argument("--labels-per-class", type=int, default=10)
     p.add_argument("--steps", type=int, default=None, help="training steps (default: the dataset preset)")
+    p.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints (0: only at the end)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
     add_common(p)
     p.set_defaults(func=run)
 
@@ -46,7 +48,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     params = dict(PRESETS[args.dataset])
     if args.steps:
         params["max_steps"] = args.steps
-    clf = SSLGANClassifier(**params, random_state=args.seed, device=args.device, verbose=not args.quiet)
+    ckpt = args.out / "checkpoint.safetensors"
+    if not args.resume:
+        ckpt.unlink(missing_ok=True)  # a fresh run must not continue an old one
+    clf = SSLGANClassifier(**params, random_state=args.seed, device=args.device, verbose=not args.quiet,
+                           checkpoint_path=str(ckpt), checkpoint_every=args.checkpoint_every)  # fmt: skip
     clf.fit(Xtr, y)
     pred = clf.predict(Xte)
     acc = float((pred == yte).mean())
