@@ -65,8 +65,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def _run(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
-    # getattr: `genrl quickstart` builds its own Namespace without these options.
-    trainer = _trainer(args).accelerate(amp=getattr(args, "amp", False), compile=getattr(args, "compile", False))
+    trainer = _trainer(args).accelerate(amp=args.amp, compile=args.compile)
     steps = args.steps or (3000 if args.data == "digits" else TOY_RECIPES[args.data].steps)
     if args.data == "digits":
         X, y = load_digits_images()

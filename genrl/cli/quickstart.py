@@ -27,9 +27,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     wm = dict(transitions=10_000, steps=2000, hidden=[128, 128], probes=200, checkpoint_every=0)
     jobs = [
         (gan.run, "gan_ring8", "GAN on the ring of 8 Gaussians (PacGAN protocol)", ["samples.png", "losses.png"],
-         dict(data="ring8", loss="non_saturating", plain=False, steps=None)),
+         dict(data="ring8", loss="non_saturating", plain=False, steps=None, amp=False, compile=False)),
         (gan.run, "gan_digits", "Label-conditioned DCGAN on sklearn digits", ["samples_per_class.png", "losses.png"],
-         dict(data="digits", loss="non_saturating", plain=False, steps=None)),
+         dict(data="digits", loss="non_saturating", plain=False, steps=None, amp=False, compile=False)),
         (ssl.run, "ssl_digits", "Semi-supervised K+1 GAN classifier: digits, 10 labels per class",
          ["confusion.png", "generated.png", "training.png"],
          dict(dataset="digits", data_dir=None, labels_per_class=10, steps=None)),
