@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from genrl.errors import CheckpointError
+from genrl.errors import CheckpointError, InputError
 
 _FORMAT = "genrl-checkpoint-1"
 
@@ -114,3 +116,15 @@ def load_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]
     if kind is not None and state.get("kind") != kind:
         raise CheckpointError(f"checkpoint {str(path)!r} holds a {state.get('kind')!r}, expected {kind!r}")
     return state
+
+
+@contextmanager
+def restoring(path: str | Path) -> Iterator[None]:
+    """Around code that rebuilds an object from a loaded checkpoint: contents that do not fit it
+    (missing keys, wrong shapes, foreign state) become a :class:`CheckpointError` naming the file."""
+    try:
+        yield
+    except InputError:
+        raise
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as e:
+        raise CheckpointError(f"checkpoint {str(path)!r} does not fit what reads it: {type(e).__name__}: {e}") from None

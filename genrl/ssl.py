@@ -44,7 +44,7 @@ from genrl.errors import DivergenceError, InputError
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from genrl.gan.regularizers import EMA, HistoricalAverage, feature_matching_loss
-from genrl.io import load_checkpoint, save_checkpoint
+from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor, as_label_tensor
@@ -343,25 +343,26 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
     def _restore(self, fingerprint: str, opts: dict, ha: list[HistoricalAverage], rng: torch.Generator) -> int:
         """Load the checkpoint into the freshly built nets; return the step it was written at."""
         s = load_checkpoint(self.checkpoint_path, kind="SSLGANClassifier")
-        if s["fingerprint"] != fingerprint:
+        if s.get("fingerprint") != fingerprint:
             raise InputError(f"checkpoint {self.checkpoint_path!r} was written for other data or parameters; "
                              "delete it or pass another checkpoint_path")  # fmt: skip
-        self.D_.load_state_dict(s["D"])
-        if self.G_ is not None:
-            self.G_.load_state_dict(s["G"])
-        if self.avg_ is not None:
-            self.avg_.module.load_state_dict(s["avg"])
-        for a, saved in zip(ha, s["ha"]):
-            a.count = saved["count"]
-            for dst, src in zip(a.averages, saved["averages"]):
-                dst.copy_(src)
-        for k, o in opts.items():
-            if o is not None:
-                o.load_state_dict(s["opt"][k])
-        rng.set_state(s["rng"])
-        torch.set_rng_state(s["torch_rng"])
-        self.history_ = list(s["history"])
-        return int(s["step"])
+        with restoring(self.checkpoint_path):
+            self.D_.load_state_dict(s["D"])
+            if self.G_ is not None:
+                self.G_.load_state_dict(s["G"])
+            if self.avg_ is not None:
+                self.avg_.module.load_state_dict(s["avg"])
+            for a, saved in zip(ha, s["ha"]):
+                a.count = saved["count"]
+                for dst, src in zip(a.averages, saved["averages"]):
+                    dst.copy_(src)
+            for k, o in opts.items():
+                if o is not None:
+                    o.load_state_dict(s["opt"][k])
+            rng.set_state(s["rng"])
+            torch.set_rng_state(s["torch_rng"])
+            self.history_ = list(s["history"])
+            return int(s["step"])
 
     # ------------------------------------------------------------------ prediction
     @torch.no_grad()

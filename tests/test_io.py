@@ -62,3 +62,14 @@ def test_altered_json_state_is_refused(tmp_path):
     path.write_bytes(data.replace(old, old.replace(b"3", b"9")))
     with pytest.raises(CheckpointError, match="corrupt"):
         load_checkpoint(path)
+
+
+def test_checkpoints_that_pass_the_checksum_but_do_not_fit_their_reader_raise_checkpoint_error(tmp_path):
+    from genrl.gail import RewardNet
+    from genrl.gan import GANTrainer
+    from genrl.worldmodel import WorldModel
+
+    for kind, loader in (("GANTrainer", GANTrainer.load), ("WorldModel", WorldModel.load), ("RewardNet", RewardNet.load)):
+        path = save_checkpoint(tmp_path / f"{kind}.safetensors", {"kind": kind, "spec": {"hidden": "x"}})
+        with pytest.raises(CheckpointError, match="does not fit"):
+            loader(path)

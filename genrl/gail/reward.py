@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from genrl.errors import InputError
 from genrl.gan.nets import MLPDiscriminator
-from genrl.io import load_checkpoint, save_checkpoint
+from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.registry import Registry
 from genrl.validation import as_float_tensor, as_label_tensor
 
@@ -140,6 +140,7 @@ class RewardNet(nn.Module):
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> RewardNet:
         s = load_checkpoint(path, kind="RewardNet")
-        net = cls(**s["spec"])
-        net.load_state_dict(s["weights"])
+        with restoring(path):
+            net = cls(**s["spec"])
+            net.load_state_dict(s["weights"])
         return net.to(device).eval()

@@ -45,12 +45,12 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-from genrl.errors import CheckpointError, DivergenceError, InputError
+from genrl.errors import DivergenceError, InputError
 from genrl.gail.demos import check_demos
 from genrl.gail.reward import RewardNet
 from genrl.gan.losses import bce_d_loss
 from genrl.gan.regularizers import gradient_penalty
-from genrl.io import load_checkpoint, save_checkpoint
+from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
 from genrl.worldmodel.transitions import Transitions
@@ -353,7 +353,7 @@ class GAIL:
     def load(cls, path: str | Path, device: str = "auto") -> GAIL:
         """Rebuild a run saved by :meth:`save`; ``learn`` then continues from its step count."""
         s = load_checkpoint(path, kind="GAIL")
-        try:
+        with restoring(path):
             demos = Transitions(**{k: v.numpy() for k, v in s["demos"].items()}, meta=json.loads(s["demos_meta"]))
             cfg = dict(s["config"], disc_hidden=tuple(s["config"]["disc_hidden"]), bc_epochs=0)
             gail = cls(cfg.pop("env_id"), demos, device=device, **cfg)
@@ -377,6 +377,4 @@ class GAIL:
                 for k in _REPLAY_ARRAYS:
                     getattr(rb, k)[: len(saved[k])] = saved[k].numpy()
                 rb.pos, rb.full = saved["pos"], saved["full"]
-        except (KeyError, TypeError, ValueError, RuntimeError) as e:
-            raise CheckpointError(f"checkpoint {str(path)!r} does not hold a usable GAIL run: {e}") from None
         return gail

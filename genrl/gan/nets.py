@@ -105,9 +105,7 @@ class _Discriminator(nn.Module):
     ``features`` feeds feature matching; ``classify`` gives the auxiliary class logits.
     """
 
-    def _init_head(
-        self, feat_dim: int, n_classes: int, conditioning: Conditioning, minibatch_kernels: int, sn: bool
-    ) -> None:
+    def _init_head(self, feat_dim: int, n_classes: int, conditioning: Conditioning, minibatch_kernels: int, sn: bool) -> None:
         self.n_classes, self.conditioning = n_classes, conditioning
         if conditioning not in ("projection", "auxiliary", "kplus1"):
             raise InputError(f"conditioning must be 'projection', 'auxiliary' or 'kplus1', got {conditioning!r}")

@@ -30,12 +30,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from genrl import distributed
-from genrl.errors import CheckpointError, DivergenceError, InputError
+from genrl.errors import DivergenceError, InputError
 from genrl.gan.layers import pack
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import build_net
 from genrl.gan.regularizers import EMA, HistoricalAverage, feature_matching_loss, gradient_penalty, r1_penalty
-from genrl.io import load_checkpoint, save_checkpoint
+from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor, as_label_tensor, check_count
@@ -425,33 +425,31 @@ class GANTrainer:
     def load(cls, path: str | Path, device: str | torch.device = "auto") -> GANTrainer:
         """Rebuild a trainer from :meth:`save` output, ready to ``fit`` further or ``sample``."""
         s = load_checkpoint(path, kind="GANTrainer")
-        cfg = dict(s["config"])
-        cfg["betas"] = tuple(cfg["betas"])
-        try:
+        with restoring(path):
+            cfg = dict(s["config"])
+            cfg["betas"] = tuple(cfg["betas"])
             trainer = cls(build_net(s["generator"]["spec"]), build_net(s["discriminator"]["spec"]),
                           GANConfig(**cfg), device=device, seed=s["seed"])  # fmt: skip
-        except (TypeError, KeyError) as e:
-            raise CheckpointError(f"checkpoint {str(path)!r} describes a GANTrainer this version cannot build: {e}") from None
-        dev = trainer.device
-        trainer.G.load_state_dict(s["generator"]["weights"])
-        trainer.D.load_state_dict(s["discriminator"]["weights"])
-        trainer.opt_g.load_state_dict(s["opt_g"])
-        trainer.opt_d.load_state_dict(s["opt_d"])
-        if trainer.ema is not None:
-            trainer.ema.module.load_state_dict(s["ema"])
-        for ha, avgs in ((trainer.ha_g, s["ha_g"]), (trainer.ha_d, s["ha_d"])):
-            if ha is not None:
-                ha.averages = [a.to(dev) for a in avgs]
-                ha.count = s["ha_count"]
-        torch.set_rng_state(s["torch_rng"])
-        if s["rng_device"] == dev.type:
-            trainer.rng.set_state(s["rng"])
-            if s["cuda_rng"] is not None:
-                torch.cuda.set_rng_state(s["cuda_rng"], dev)
-        else:  # generator states do not transfer across device types: continue with a derived seed
-            trainer.rng.manual_seed(s["seed"] + s["step"])
-        if distributed.rank():  # the checkpoint holds rank 0's streams
-            trainer._split_streams(s["seed"] + s["step"])
-        trainer.step_count = s["step"]
-        trainer.history.rows = list(s["history"])
+            dev = trainer.device
+            trainer.G.load_state_dict(s["generator"]["weights"])
+            trainer.D.load_state_dict(s["discriminator"]["weights"])
+            trainer.opt_g.load_state_dict(s["opt_g"])
+            trainer.opt_d.load_state_dict(s["opt_d"])
+            if trainer.ema is not None:
+                trainer.ema.module.load_state_dict(s["ema"])
+            for ha, avgs in ((trainer.ha_g, s["ha_g"]), (trainer.ha_d, s["ha_d"])):
+                if ha is not None:
+                    ha.averages = [a.to(dev) for a in avgs]
+                    ha.count = s["ha_count"]
+            torch.set_rng_state(s["torch_rng"])
+            if s["rng_device"] == dev.type:
+                trainer.rng.set_state(s["rng"])
+                if s["cuda_rng"] is not None:
+                    torch.cuda.set_rng_state(s["cuda_rng"], dev)
+            else:  # generator states do not transfer across device types: continue with a derived seed
+                trainer.rng.manual_seed(s["seed"] + s["step"])
+            if distributed.rank():  # the checkpoint holds rank 0's streams
+                trainer._split_streams(s["seed"] + s["step"])
+            trainer.step_count = s["step"]
+            trainer.history.rows = list(s["history"])
         return trainer

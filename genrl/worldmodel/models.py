@@ -30,7 +30,7 @@ from genrl.errors import CheckpointError, DivergenceError, InputError
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import MLPDiscriminator, MLPGenerator
 from genrl.gan.regularizers import r1_penalty
-from genrl.io import load_checkpoint, save_checkpoint
+from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor, check_count
@@ -230,18 +230,16 @@ class WorldModel(ABC, nn.Module):
     @staticmethod
     def load(path: str | Path, device: str = "auto") -> WorldModel:
         s = load_checkpoint(path, kind="WorldModel")
-        spec = dict(s["spec"])
-        cls = WorldModel.registry.get(spec.pop("kind"))
-        if cls is None:
-            raise InputError(f"{str(path)!r} holds an unknown world-model kind")
-        model = cls(**spec)
-        try:
+        with restoring(path):
+            spec = dict(s["spec"])
+            cls = WorldModel.registry.get(spec.pop("kind"))
+            if cls is None:
+                raise CheckpointError(f"{str(path)!r} holds an unknown world-model kind")
+            model = cls(**spec)
             model.load_state_dict(s["weights"])
-        except RuntimeError as e:
-            raise CheckpointError(f"{str(path)!r} does not match its own model spec: {e}") from None
-        model.has_terminations = s["terminations"]
-        model.step_count, model.history = s.get("step_count", 0), list(s.get("history", []))
-        model._resume_state = s.get("training")
+            model.has_terminations = s["terminations"]
+            model.step_count, model.history = s.get("step_count", 0), list(s.get("history", []))
+            model._resume_state = s.get("training")
         return model.to(resolve_device(device)).eval()
 
 

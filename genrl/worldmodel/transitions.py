@@ -101,9 +101,7 @@ class Transitions:
         return cls(**data, meta=meta)
 
 
-def collect(
-    env_id: str, n_steps: int, policy: Policy | Any | None = None, n_envs: int = 4, seed: int = 0
-) -> Transitions:
+def collect(env_id: str, n_steps: int, policy: Policy | Any | None = None, n_envs: int = 4, seed: int = 0) -> Transitions:
     """Roll out ``policy`` in ``n_envs`` copies of ``env_id`` for ``n_steps`` transitions in total.
 
     :param policy: ``None`` (uniform random actions), a callable ``obs (B, d_obs) -> actions``,
