@@ -116,3 +116,9 @@ class PendulumHeuristic:
     def predict(self, obs, deterministic=True):
         cos, sin, vel = obs
         return np.array([np.clip(2.0 * np.sign(vel * cos) if cos < 0.9 else -10 * sin - 2 * vel, -2, 2)], np.float32), None
+
+
+def test_gail_steps_its_envs_in_worker_processes(demos):
+    gail = GAIL("CartPole-v1", demos, n_envs=2, subproc=True, round_steps=64, seed=0, device="cpu").learn(128)
+    assert gail.policy.num_timesteps == 128 and type(gail.venv.venv).__name__ == "SubprocVecEnv"
+    gail.venv.close()

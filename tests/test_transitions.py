@@ -36,3 +36,10 @@ def test_bad_transitions_are_refused(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"garbage")
     with pytest.raises(InputError, match="cannot read"):
         Transitions.load(tmp_path / "bad.npz")
+
+
+def test_collect_in_worker_processes_matches_in_process_collection():
+    a = collect("genrl/Fork2D-v0", 200, n_envs=2, seed=3)
+    b = collect("genrl/Fork2D-v0", 200, n_envs=2, seed=3, subproc=True)
+    np.testing.assert_array_equal(a.obs, b.obs)
+    np.testing.assert_array_equal(a.next_obs, b.next_obs)

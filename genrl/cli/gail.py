@@ -44,6 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--steps", type=int, default=50_000, help="generator env steps")
     g.add_argument("--reward", choices=["gail", "log_d", "airl"], default="gail")
     g.add_argument("--bc-epochs", type=int, default=0, help="behaviour-cloning warm start (ppo)")
+    g.add_argument("--subproc", action="store_true", help="step the PPO env copies in worker processes")
     g.add_argument("--next-obs", action="store_true", help="the discriminator judges (s, a, s') instead of (s, a)")
     g.add_argument("--absorbing", action="store_true", help="DAC absorbing states for terminated episodes")
     g.add_argument("--checkpoint-every", type=int, default=10_000, help="env steps between checkpoints (0: only at the end)")
@@ -119,7 +120,8 @@ def run_gail(args: argparse.Namespace) -> dict[str, Any]:
             raise InputError(f"--resume: {str(ckpt)!r} is a run on {gail.env_id}, not {args.env}")
     else:
         gail = GAIL(args.env, demos, algo=args.algo, reward=args.reward, bc_epochs=args.bc_epochs, seed=args.seed,
-                    use_next_obs=args.next_obs, absorbing=args.absorbing, device=args.device)  # fmt: skip
+                    use_next_obs=args.next_obs, absorbing=args.absorbing, subproc=args.subproc,
+                    device=args.device)  # fmt: skip
     gail.learn(args.steps, progress=not args.quiet, tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None,
                checkpoint_path=ckpt, checkpoint_every=args.checkpoint_every)  # fmt: skip
     train_seconds = gail.history[-1]["seconds"] if gail.history else time.perf_counter() - t0

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,7 +44,7 @@ from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.running_mean_std import RunningMeanStd
-from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecEnvWrapper
 
 from genrl.errors import DivergenceError, InputError
 from genrl.gail.demos import check_demos
@@ -53,7 +54,7 @@ from genrl.gan.regularizers import gradient_penalty
 from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
-from genrl.worldmodel.transitions import Transitions
+from genrl.worldmodel.transitions import Transitions, make_env
 
 _REPLAY_ARRAYS = ("observations", "actions", "next_observations", "rewards", "dones", "timeouts")
 
@@ -136,6 +137,8 @@ class GAIL:
 
     :param env_id: gymnasium id; :param demos: expert transitions (checked against the env).
     :param algo: ``"ppo"`` (on-policy, vectorized) or ``"sac"`` (off-policy, relabelled replay).
+    :param n_envs: env copies for PPO (SAC uses 1); :param subproc: step them in worker processes
+        (SB3 ``SubprocVecEnv``; pays off for envs slower than the inter-process round trip).
     :param reward: ``"gail"`` (-log(1-D)), ``"log_d"`` or ``"airl"`` (the logit).
     :param use_next_obs: the discriminator judges (s, a, s') instead of (s, a).
     :param absorbing: DAC absorbing states for terminated episodes (see the module docstring). Off
@@ -159,6 +162,7 @@ class GAIL:
         *,
         algo: Literal["ppo", "sac"] = "ppo",
         n_envs: int = 8,
+        subproc: bool = False,
         reward: str = "gail",
         use_next_obs: bool = False,
         absorbing: bool = False,
@@ -201,7 +205,8 @@ class GAIL:
         self.gp, self.smoothing, self.entropy_bonus = gradient_penalty, label_smoothing, entropy_bonus
         self.rng = np.random.default_rng(seed)
         n_envs = n_envs if algo == "ppo" else 1
-        venv = make_vec_env(env_id, n_envs=n_envs, seed=seed)
+        venv = make_vec_env(partial(make_env, env_id), n_envs=n_envs, seed=seed,
+                            vec_env_cls=SubprocVecEnv if subproc else DummyVecEnv)  # fmt: skip
         if algo == "ppo":  # one PPO rollout per round; zoo-style CartPole settings
             self.round_steps = round_steps or 32 * n_envs
             kwargs: dict[str, Any] = {"n_steps": max(1, self.round_steps // n_envs), "batch_size": 256, "gae_lambda": 0.8,

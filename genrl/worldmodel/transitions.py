@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -101,17 +102,26 @@ class Transitions:
         return cls(**data, meta=meta)
 
 
-def collect(env_id: str, n_steps: int, policy: Policy | Any | None = None, n_envs: int = 4, seed: int = 0) -> Transitions:
+def make_env(env_id: str) -> gym.Env:
+    """``gym.make`` from a genrl module: a worker process unpickling it imports genrl, which registers the genrl/ ids."""
+    return gym.make(env_id)
+
+
+def collect(
+    env_id: str, n_steps: int, policy: Policy | Any | None = None, n_envs: int = 4, seed: int = 0, subproc: bool = False
+) -> Transitions:
     """Roll out ``policy`` in ``n_envs`` copies of ``env_id`` for ``n_steps`` transitions in total.
 
     :param policy: ``None`` (uniform random actions), a callable ``obs (B, d_obs) -> actions``,
         or any stable-baselines3 model (its ``predict`` is used, deterministic=False).
+    :param subproc: step the ``n_envs`` copies in worker processes (SB3 ``SubprocVecEnv``; worth it
+        for envs slower than the inter-process round trip, not for classic control).
     """
-    from stable_baselines3.common.vec_env import DummyVecEnv
+    from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
     if n_steps < 1 or n_envs < 1:
         raise InputError("n_steps and n_envs must be >= 1")
-    venv = DummyVecEnv([lambda: gym.make(env_id) for _ in range(n_envs)])
+    venv = (SubprocVecEnv if subproc else DummyVecEnv)([partial(make_env, env_id) for _ in range(n_envs)])
     venv.seed(seed)
     venv.action_space.seed(seed)
     rows: dict[str, list] = {k: [] for k in ("obs", "act", "next_obs", "rew", "terminated", "truncated")}
