@@ -106,5 +106,6 @@ def _mean(rows: list[dict], key: str, **match: object) -> float:
     vals = [r[key] for r in rows if all(r[m] == v for m, v in match.items())]
     return float(np.mean(vals)) if vals else 0.0
 
+
 if __name__ == "__main__":
     main(parse_dataclass(Args, __doc__))

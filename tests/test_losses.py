@@ -15,18 +15,19 @@ REAL, FAKE = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
 
 
 def test_discriminator_cost_matches_hand_computation():
-    expected = -0.5 * sum(math.log(sig(r)) for r in REAL.tolist()) / 2 - 0.5 * sum(
-        math.log(1 - sig(f)) for f in FAKE.tolist()
-    ) / 2
+    expected = (
+        -0.5 * sum(math.log(sig(r)) for r in REAL.tolist()) / 2 - 0.5 * sum(math.log(1 - sig(f)) for f in FAKE.tolist()) / 2
+    )
     for name in ("minimax", "non_saturating", "maximum_likelihood"):
         assert get_loss(name).d_loss(REAL, FAKE).item() == pytest.approx(expected, rel=1e-6)
 
 
 def test_one_sided_label_smoothing_moves_only_real_targets():
     t = 0.9
-    expected = -0.5 * sum(t * math.log(sig(r)) + (1 - t) * math.log(1 - sig(r)) for r in REAL.tolist()) / 2 - 0.5 * sum(
-        math.log(1 - sig(f)) for f in FAKE.tolist()
-    ) / 2
+    expected = (
+        -0.5 * sum(t * math.log(sig(r)) + (1 - t) * math.log(1 - sig(r)) for r in REAL.tolist()) / 2
+        - 0.5 * sum(math.log(1 - sig(f)) for f in FAKE.tolist()) / 2
+    )
     assert get_loss("non_saturating").d_loss(REAL, FAKE, real_target=t).item() == pytest.approx(expected, rel=1e-6)
 
 

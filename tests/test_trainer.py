@@ -146,8 +146,14 @@ def test_ring8_training_reaches_all_eight_modes():
 
 @pytest.mark.parametrize(
     "trick",
-    [{"label_smoothing": 0.2}, {"feature_matching": 1.0}, {"historical_averaging": 10.0}, {"r1": 10.0},
-     {"gradient_penalty": 10.0}, {"update": "simultaneous"}],
+    [
+        {"label_smoothing": 0.2},
+        {"feature_matching": 1.0},
+        {"historical_averaging": 10.0},
+        {"r1": 10.0},
+        {"gradient_penalty": 10.0},
+        {"update": "simultaneous"},
+    ],
 )
 def test_each_trick_changes_the_update(trick):
     def params_after(cfg):
