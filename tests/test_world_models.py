@@ -126,7 +126,9 @@ def test_world_model_fit_resumes_exactly_from_a_checkpoint(kind, tmp_path):
 def test_pets_loop_refits_after_each_planned_episode_and_beats_random():
     from genrl.worldmodel.pets import PETSConfig, mpc_loop
 
-    cfg = PETSConfig(episodes=2, init_steps=300, fit_steps=300, horizon=8, population=100, elites=10, iterations=3, particles=1)
+    cfg = PETSConfig(
+        episodes=2, init_steps=300, fit_steps=300, horizon=8, population=100, elites=10, iterations=3, particles=1
+    )
     model = make_world_model("mlp", 2, 2, hidden=(64, 64), seed=0)
     curve = mpc_loop("genrl/Fork2D-v0", model, cfg, seed=0, device="cpu")
     assert [r["env_steps"] for r in curve] == [350, 400]  # 300 random steps, then two 50-step planned episodes
