@@ -96,6 +96,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         pickle). If it already exists when ``fit`` starts, ``fit`` resumes from it to ``max_steps``,
         after checking it was written for the same data and parameters, so a killed run is
         continued by calling ``fit`` again.
+    :param tensorboard_dir: write the logged rows as TensorBoard scalars there.
     """
 
     def __init__(
@@ -126,6 +127,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         log_every: int = 100,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1000,
+        tensorboard_dir: str | None = None,
     ) -> None:
         self.architecture = architecture
         self.hidden = hidden
@@ -151,6 +153,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         self.callback = callback
         self.checkpoint_path = checkpoint_path
         self.checkpoint_every = checkpoint_every
+        self.tensorboard_dir = tensorboard_dir
         self.log_every = log_every
 
     # ------------------------------------------------------------------ input handling
@@ -263,7 +266,9 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         seconds_before, last_saved = (self.history_[-1]["seconds"] if self.history_ else 0.0), start - 1
 
         B = self.batch_size // distributed.world_size()
-        logger = ProgressLogger(total=self.max_steps, enabled=self.verbose and distributed.is_main_process(), desc="SSL-GAN")
+        main = distributed.is_main_process()
+        logger = ProgressLogger(total=self.max_steps, initial=start - 1, enabled=self.verbose and main, desc="SSL-GAN",
+                                tensorboard_dir=self.tensorboard_dir if main else None)  # fmt: skip
         running = torch.zeros(3, device=device)
         t0, callback_seconds = time.perf_counter(), 0.0
         try:
@@ -402,7 +407,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
 
 # Parameters that do not change what training computes; a resumed fit may change them.
 _RUN_ONLY_PARAMS = {"callback", "verbose", "device", "checkpoint_path", "checkpoint_every", "max_steps", "max_seconds",
-                    "log_every"}  # fmt: skip
+                    "log_every", "tensorboard_dir"}  # fmt: skip
 
 
 def _fingerprint(X: Tensor, y: np.ndarray, params: dict[str, Any]) -> str:

@@ -2,6 +2,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from genrl.cli import main
 
 
@@ -52,3 +54,13 @@ def test_demos_and_gail_commands(tmp_path):
     assert {"return_mean", "normalized_score", "env_steps", "seconds", "expert_return"} <= m.keys()
     assert (out / "policy.zip").exists() and (out / "reward.safetensors").exists() and (out / "learning_curve.png").exists()
     assert main(["gail", "--env", "Pendulum-v1", "--demos", str(demos), "--steps", "256", "--out", str(out), "--quiet"]) == 2
+
+
+WM_TRAIN = ["world-model", "train", "--env", "genrl/Fork2D-v0", "--transitions", "300", "--steps", "20"]
+
+
+@pytest.mark.parametrize("argv", [["ssl", "--steps", "20"], WM_TRAIN])
+def test_training_commands_write_tensorboard_scalars(tmp_path, argv):
+    out = tmp_path / "run"
+    main([*argv, "--out", str(out), "--quiet", "--tensorboard"])
+    assert list((out / "tensorboard").glob("events.out.tfevents.*"))

@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not args.resume:
         ckpt.unlink(missing_ok=True)  # a fresh run must not continue an old one
     clf = SSLGANClassifier(**params, random_state=args.seed, device=args.device, verbose=not args.quiet,
-                           checkpoint_path=str(ckpt), checkpoint_every=args.checkpoint_every)  # fmt: skip
+                           checkpoint_path=str(ckpt), checkpoint_every=args.checkpoint_every,
+                           tensorboard_dir=str(args.out / "tensorboard") if args.tensorboard else None)  # fmt: skip
     clf.fit(Xtr, y)
     pred = clf.predict(Xte)
     acc = float((pred == yte).mean())

@@ -13,6 +13,7 @@ import numpy as np
 from genrl.cli import add_common, write_metrics
 from genrl.errors import InputError
 from genrl.plotting import plot_curves, plot_mixture_samples
+from genrl.progress import ProgressLogger
 from genrl.utils import seed_everything
 from genrl.worldmodel import Transitions, WorldModel, collect, make_world_model
 from genrl.worldmodel.dyna import DynaConfig, dyna_sac, pendulum_reward
@@ -49,6 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     mb.set_defaults(func=run_mbrl)
 
 
+def _tensorboard(args: argparse.Namespace) -> Path | None:
+    return args.out / "tensorboard" if args.tensorboard else None
+
+
 def _dims(env_id: str) -> tuple[int, int]:
     env = gym.make(env_id)
     if not isinstance(env.action_space, gym.spaces.Box) or len(env.observation_space.shape) != 1:
@@ -69,7 +74,7 @@ def run_train(args: argparse.Namespace) -> dict[str, Any]:
         data.save(args.out / DATA_FILE)
         model = make_world_model(args.model, *_dims(args.env), hidden=tuple(args.hidden), seed=args.seed)
     model.fit(data, steps=args.steps, progress=not args.quiet, device=args.device, checkpoint_path=ckpt,
-              checkpoint_every=args.checkpoint_every)  # fmt: skip
+              checkpoint_every=args.checkpoint_every, tensorboard_dir=_tensorboard(args))  # fmt: skip
     metrics = {"env": args.env, "model": args.model, "transitions": len(data), "steps": args.steps,
                "seed": args.seed, "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
     write_metrics(args.out, metrics)
@@ -112,7 +117,13 @@ def run_mbrl(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     model = make_world_model(args.model, *_dims(args.env), seed=args.seed)
     cfg = DynaConfig(total_steps=args.steps, start_steps=min(200, args.steps), eval_every=max(args.steps // 5, 1))
-    _, curve = dyna_sac(args.env, model, cfg, reward_fn=REWARD_FNS.get(args.env), seed=args.seed, device=args.device)
+    logger = ProgressLogger(total=args.steps, enabled=not args.quiet, tensorboard_dir=_tensorboard(args), desc="Dyna-SAC")
+    log = lambda row: logger.log(row, advance=row["env_steps"] - logger.bar.n, step_key="env_steps")  # noqa: E731
+    try:
+        _, curve = dyna_sac(args.env, model, cfg, reward_fn=REWARD_FNS.get(args.env), seed=args.seed, callback=log,
+                            device=args.device)  # fmt: skip
+    finally:
+        logger.close()
     plot_curves(curve, ["return_mean"], args.out / "return_vs_steps.png", x="env_steps",
                 title=f"Dyna-SAC ({args.model} model)")  # fmt: skip
     metrics = {"env": args.env, "model": args.model, "curve": curve, "return_mean": curve[-1]["return_mean"],

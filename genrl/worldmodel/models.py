@@ -136,7 +136,7 @@ class WorldModel(ABC, nn.Module):
     # ---------------------------------------------------------------- public API
     def fit(self, data: Transitions, steps: int = 5000, batch_size: int = 256, lr: float = 1e-3,
             progress: bool = False, device: str = "auto", checkpoint_path: str | Path | None = None,
-            checkpoint_every: int = 0) -> WorldModel:  # fmt: skip
+            checkpoint_every: int = 0, tensorboard_dir: str | Path | None = None) -> WorldModel:  # fmt: skip
         """Fit on transitions (their shapes must match the model's) for ``steps`` steps.
 
         Each call is a new fit warm-started from the current weights (Dyna refits this way),
@@ -173,7 +173,7 @@ class WorldModel(ABC, nn.Module):
             torch.set_rng_state(resume["torch_rng"])
         term_in = torch.cat([cn, (nxt - self.ctx_norm.mean[: self.obs_dim]) / self.ctx_norm.std[: self.obs_dim]], 1)
         logger = ProgressLogger(total=steps, initial=min(self.step_count, steps), enabled=progress,
-                                desc=f"{self.kind} world model")  # fmt: skip
+                                tensorboard_dir=tensorboard_dir, desc=f"{self.kind} world model")  # fmt: skip
         self.train()
         for step in range(self.step_count + 1, steps + 1):
             idx = torch.randint(len(cn), (batch_size,), device=self.device, generator=self._gen)
