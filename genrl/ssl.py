@@ -95,7 +95,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         at the end; saves happen at logging steps) and at the end, atomically as safetensors (no
         pickle). If it already exists when ``fit`` starts, ``fit`` resumes from it to ``max_steps``,
         after checking it was written for the same data and parameters, so a killed run is
-        continued by calling ``fit`` again.
+        continued by calling ``fit`` again. A path belongs to one fit: do not give it to an
+        estimator that is cloned for several fits (cross-validation, grid search).
     :param tensorboard_dir: write the logged rows as TensorBoard scalars there.
     """
 
@@ -263,7 +264,10 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
             start = self._restore(fingerprint, opts, ha, rng) + 1
             if distributed.rank():  # the checkpoint holds rank 0's streams
                 rng.manual_seed(distributed.rank_seed(seed) + start)
+                torch.manual_seed(distributed.rank_seed(seed) + start)
         seconds_before, last_saved = (self.history_[-1]["seconds"] if self.history_ else 0.0), start - 1
+        if self.max_seconds is not None and seconds_before >= self.max_seconds:
+            start = self.max_steps + 1  # the resumed run had already spent its time budget
 
         B = self.batch_size // distributed.world_size()
         main = distributed.is_main_process()

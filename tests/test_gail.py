@@ -91,8 +91,10 @@ def test_gail_run_saves_and_resumes_with_its_step_count_and_curve(demos, tmp_pat
     np.testing.assert_allclose(back.reward_net.reward(obs, act, nxt), gail.reward_net.reward(obs, act, nxt), rtol=1e-6)
     for name, p in gail.policy.policy.state_dict().items():
         torch.testing.assert_close(back.policy.policy.state_dict()[name], p)
+    assert [len(c) for c in back.venv.buf["obs"]] == [len(c) for c in gail.venv.buf["obs"]]  # same eviction
     back.learn(1536)
     assert back.policy.num_timesteps == 1536
+    assert len(back.venv.recent()[0]) == len(gail.venv.recent()[0])  # the discriminator's policy window kept its size
     assert [r["env_steps"] for r in back.history] == [256, 512, 768, 1024, 1280, 1536]
 
 

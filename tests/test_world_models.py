@@ -117,7 +117,7 @@ def test_world_model_fit_resumes_exactly_from_a_checkpoint(kind, tmp_path):
                                                                checkpoint_path=ckpt)  # fmt: skip
     resumed = WorldModel.load(ckpt, device="cpu")
     assert resumed.step_count == 20
-    resumed.fit(data, steps=40, batch_size=32, device="cpu")
+    resumed.fit(data, steps=40, batch_size=32, device="cpu", resume=True)
     assert resumed.step_count == 40
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)

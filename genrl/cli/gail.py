@@ -118,6 +118,7 @@ def run_gail(args: argparse.Namespace) -> dict[str, Any]:
         gail = GAIL.load(ckpt, device=args.device)
         if gail.env_id != args.env:
             raise InputError(f"--resume: {str(ckpt)!r} is a run on {gail.env_id}, not {args.env}")
+        # The run's own options and demos are in the checkpoint; --algo, --reward etc. do not change them.
     else:
         gail = GAIL(args.env, demos, algo=args.algo, reward=args.reward, bc_epochs=args.bc_epochs, seed=args.seed,
                     use_next_obs=args.next_obs, absorbing=args.absorbing, subproc=args.subproc,
@@ -133,8 +134,8 @@ def run_gail(args: argparse.Namespace) -> dict[str, Any]:
     gail.reward_net.save(args.out / "reward.safetensors")
     curve = [r for r in gail.history if np.isfinite(r["return_mean"])]
     plot_curves(curve, ["return_mean"], args.out / "learning_curve.png", x="env_steps",
-                title=f"GAIL-{args.algo} on {args.env}")  # fmt: skip
-    metrics = {"env": args.env, "algo": args.algo, "return_mean": learner, "expert_return": expert, "random_return": rand,
+                title=f"GAIL-{gail.algo} on {args.env}")  # fmt: skip
+    metrics = {"env": args.env, "algo": gail.algo, "return_mean": learner, "expert_return": expert, "random_return": rand,
                "normalized_score": (learner - rand) / (expert - rand), "env_steps": gail.policy.num_timesteps,
                "seconds": round(train_seconds, 2), "seed": args.seed}  # fmt: skip
     write_metrics(args.out, metrics)

@@ -65,7 +65,8 @@ def run_train(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
     ckpt = args.out / MODEL_FILE
-    if args.resume and ckpt.exists():
+    resume = args.resume and ckpt.exists()
+    if resume:
         data, model = Transitions.load(args.out / DATA_FILE), WorldModel.load(ckpt, device=args.device)
         if (model.obs_dim, model.act_dim) != _dims(args.env) or model.kind != args.model:
             raise InputError(f"--resume: {str(ckpt)!r} holds a {model.kind} model of other dimensions or kind")
@@ -74,7 +75,7 @@ def run_train(args: argparse.Namespace) -> dict[str, Any]:
         data.save(args.out / DATA_FILE)
         model = make_world_model(args.model, *_dims(args.env), hidden=tuple(args.hidden), seed=args.seed)
     model.fit(data, steps=args.steps, progress=not args.quiet, device=args.device, checkpoint_path=ckpt,
-              checkpoint_every=args.checkpoint_every, tensorboard_dir=_tensorboard(args))  # fmt: skip
+              checkpoint_every=args.checkpoint_every, tensorboard_dir=_tensorboard(args), resume=resume)  # fmt: skip
     metrics = {"env": args.env, "model": args.model, "transitions": len(data), "steps": args.steps,
                "seed": args.seed, "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
     write_metrics(args.out, metrics)

@@ -56,6 +56,17 @@ from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
 from genrl.worldmodel.transitions import Transitions, make_env
 
+
+def _np_global_state() -> dict[str, Any]:
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos, "has_gauss": has_gauss,
+            "cached": cached}  # fmt: skip
+
+
+def _set_np_global_state(s: dict[str, Any]) -> None:
+    np.random.set_state((s["name"], s["keys"].numpy().astype(np.uint32), s["pos"], s["has_gauss"], s["cached"]))
+
+
 _REPLAY_ARRAYS = ("observations", "actions", "next_observations", "rewards", "dones", "timeouts")
 
 
@@ -218,7 +229,12 @@ class GAIL:
             kwargs = {"replay_buffer_class": RelabelingReplayBuffer, "replay_buffer_kwargs": {"reward_fn": fn},
                       "learning_rate": 1e-3, "learning_starts": 500}  # fmt: skip
             self.round_steps = round_steps or 1000
-        kwargs.update(algo_kwargs or {})
+        algo_kwargs = dict(algo_kwargs or {})
+        if algo_kwargs.get("optimize_memory_usage"):
+            raise InputError("optimize_memory_usage is not supported: relabelling needs the stored next observations")
+        if algo == "sac":  # keep the relabelling reward_fn when the user adds buffer options
+            kwargs["replay_buffer_kwargs"].update(algo_kwargs.pop("replay_buffer_kwargs", {}))
+        kwargs.update(algo_kwargs)
         self.venv = LearnedRewardVecEnv(venv, self.reward_net, capacity=max(2 * self.round_steps, disc_batch),
                                         normalize=normalize_reward and algo == "ppo")  # fmt: skip
         learner = PPO if algo == "ppo" else SAC
@@ -339,6 +355,7 @@ class GAIL:
             "episode_returns": self.venv.episode_returns,
             "history": self.history,
             "np_rng": json.dumps(self.rng.bit_generator.state),
+            "np_global_rng": _np_global_state(),  # SB3 draws minibatch order and replay samples from it
             "torch_rng": torch.get_rng_state(),
         }  # fmt: skip
         if self.algo == "sac":
@@ -369,11 +386,13 @@ class GAIL:
             pol.num_timesteps, pol._n_updates, pol._episode_num = (s["counters"][k] for k in ("num_timesteps", "n_updates",
                                                                                              "episode_num"))  # fmt: skip
             gail.venv.rms.mean, gail.venv.rms.var, gail.venv.rms.count = (np.float64(v) for v in s["reward_rms"])
-            for k, v in s["policy_buffer"].items():
-                gail.venv.buf[k] = [v.numpy()]
+            for k, v in s["policy_buffer"].items():  # one chunk per vectorized step, as step_wait keeps them
+                gail.venv.buf[k] = list(np.split(v.numpy(), len(v) // gail.venv.num_envs))
             gail.venv.episode_returns = list(s["episode_returns"])
             gail.history = list(s["history"])
             gail.rng.bit_generator.state = json.loads(s["np_rng"])
+            _set_np_global_state(s["np_global_rng"])
+            gail.venv.seed(gail.seed + pol.num_timesteps)  # new episodes, not a replay of the run's first ones
             torch.set_rng_state(s["torch_rng"])
             if gail.algo == "sac":
                 if s["log_ent_coef"] is not None:

@@ -136,13 +136,14 @@ class WorldModel(ABC, nn.Module):
     # ---------------------------------------------------------------- public API
     def fit(self, data: Transitions, steps: int = 5000, batch_size: int = 256, lr: float = 1e-3,
             progress: bool = False, device: str = "auto", checkpoint_path: str | Path | None = None,
-            checkpoint_every: int = 0, tensorboard_dir: str | Path | None = None) -> WorldModel:  # fmt: skip
+            checkpoint_every: int = 0, tensorboard_dir: str | Path | None = None,
+            resume: bool = False) -> WorldModel:  # fmt: skip
         """Fit on transitions (their shapes must match the model's) for ``steps`` steps.
 
-        Each call is a new fit warm-started from the current weights (Dyna refits this way),
-        except on a model just loaded from a checkpoint written during ``fit``: that one
-        *continues* its run to ``steps`` in total, with its optimiser, RNG states and
-        standardisation, ending exactly where an uninterrupted run would on the same data.
+        Each call is a new fit warm-started from the current weights (Dyna refits this way).
+        With ``resume=True`` on a model loaded from a checkpoint written during ``fit``, the fit
+        instead *continues* that run to ``steps`` in total, with its optimiser, RNG states and
+        standardisation, ending exactly where an uninterrupted run would on the same data (on CPU).
         With ``checkpoint_path`` the run is saved every ``checkpoint_every`` steps and at the end.
         """
         if not isinstance(data, Transitions):
@@ -155,7 +156,9 @@ class WorldModel(ABC, nn.Module):
         c = self._context(data.obs, data.act)
         nxt = torch.as_tensor(data.next_obs, device=self.device)
         y = torch.cat([nxt - c[:, : self.obs_dim], torch.as_tensor(data.rew, device=self.device)[:, None]], 1)
-        resume, self._resume_state = self._resume_state, None
+        if resume and self._resume_state is None:
+            raise InputError("resume=True needs a model loaded from a checkpoint written during fit")
+        resume, self._resume_state = (self._resume_state if resume else None), None
         if resume is None:
             self.step_count, self.history = 0, []  # a resumed run keeps the statistics its weights were trained with
             self.ctx_norm.fit(c)
@@ -187,17 +190,24 @@ class WorldModel(ABC, nn.Module):
             if step % 200 == 0 or step == steps:
                 row = {"step": step, **{k: float(v) for k, v in losses.items()}}
                 if not all(np.isfinite(v) for v in row.values()):
-                    raise DivergenceError(f"{self.kind} world model diverged at step {step} ({row}); "
-                                          f"the last good checkpoint is {str(checkpoint_path)!r}")  # fmt: skip
+                    where = f"; the last good checkpoint is {str(checkpoint_path)!r}" if checkpoint_path else ""
+                    raise DivergenceError(f"{self.kind} world model diverged at step {step} ({row}){where}")
                 self.history.append(row)
                 logger.log(row, advance=step - (self.history[-2]["step"] if len(self.history) > 1 else 0))
             if checkpoint_path and checkpoint_every and step % checkpoint_every == 0 and step < steps:
-                self.save(checkpoint_path)
+                self._save_if_finite(checkpoint_path, step)
         logger.close()
         self.eval()
         if checkpoint_path:
-            self.save(checkpoint_path)
+            self._save_if_finite(checkpoint_path, steps)
         return self
+
+    def _save_if_finite(self, path: str | Path, step: int) -> None:
+        """Checkpoint, unless a weight went non-finite: then stop without touching the last good file."""
+        if not all(bool(torch.isfinite(p).all()) for p in self.parameters()):
+            raise DivergenceError(f"{self.kind} world model diverged by step {step} (non-finite weights); "
+                                  f"the last good checkpoint is {str(path)!r}")  # fmt: skip
+        self.save(path)
 
     def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
         """The optimisers created by the last ``fit``, by attribute name."""
