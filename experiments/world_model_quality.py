@@ -8,6 +8,7 @@ per run: env, model, seed, energy_distance, energy_distance_floor, energy_score,
 seconds; a bar plot per env.
 
     python experiments/world_model_quality.py [--envs ... --models gan ensemble mlp --seeds 0 1 2]
+    python experiments/world_model_quality.py --envs CartPole-v1 MountainCarContinuous-v0   # rollout error only
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import torch
 import genrl  # noqa: F401  (registers the envs)
 from genrl.cli import parse_dataclass
 from genrl.plotting import bar_chart
-from genrl.worldmodel import collect, make_world_model
+from genrl.worldmodel import collect, world_model_for
 from genrl.worldmodel.evaluate import energy_score, one_step_energy_distance, rollout_error
 
 
@@ -46,13 +47,12 @@ def main(args: Args) -> None:
     rows = []
     for env_id in args.envs:
         env = gym.make(env_id)
-        dims = env.observation_space.shape[0], env.action_space.shape[0]
         for seed in args.seeds:
             data = collect(env_id, args.transitions, seed=seed)
             train, held_out = data.split(0.1, seed=seed)
             for kind in args.models:
                 t0 = time.perf_counter()
-                model = make_world_model(kind, *dims, seed=seed).fit(train, steps=args.steps, device="cpu")
+                model = world_model_for(kind, env, seed=seed).fit(train, steps=args.steps, device="cpu")
                 row = {"env": env_id, "model": kind, "seed": seed, "seconds": round(time.perf_counter() - t0, 1),
                        "energy_score": energy_score(model, held_out[:2000]),
                        "rollout_error": rollout_error(model, env_id, seed=seed)}  # fmt: skip

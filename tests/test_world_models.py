@@ -134,3 +134,18 @@ def test_pets_loop_refits_after_each_planned_episode_and_beats_random():
     assert [r["env_steps"] for r in curve] == [350, 400]  # 300 random steps, then two 50-step planned episodes
     assert model.step_count == 300  # each refit is a fresh fit_steps-step fit (warm-started) on all real data
     assert min(r["return"] for r in curve) > -150, curve  # random actions score about -224 here
+
+
+def test_discrete_actions_are_one_hot_inside_the_model():
+    from genrl.worldmodel import world_model_for
+
+    data = collect("CartPole-v1", 2000, seed=0)
+    model = world_model_for("mlp", "CartPole-v1", hidden=(64, 64), seed=0).fit(data, steps=600, batch_size=128, device="cpu")
+    assert (model.act_dim, model.discrete_actions) == (2, True)
+    pred = model.sample(data.obs[:200], data.act[:200], 1).next_obs[:, 0].numpy()
+    moved = np.abs(data.next_obs[:200] - data.obs[:200]).mean()
+    assert np.abs(pred - data.next_obs[:200]).mean() < 0.3 * moved  # the push direction is learned, not averaged
+    with pytest.raises(InputError, match="actions"):
+        model.sample(data.obs[:2], np.array([0, 2]), 1)
+    with pytest.raises(InputError):
+        world_model_for("gan", "genrl/Fork2D-v0").sample(np.zeros((1, 2)), np.zeros((1, 3)), 1)

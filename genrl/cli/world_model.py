@@ -15,7 +15,7 @@ from genrl.errors import InputError
 from genrl.plotting import plot_curves, plot_mixture_samples
 from genrl.progress import ProgressLogger
 from genrl.utils import seed_everything
-from genrl.worldmodel import Transitions, WorldModel, collect, make_world_model
+from genrl.worldmodel import Transitions, WorldModel, collect, world_model_for
 from genrl.worldmodel.dyna import DynaConfig, dyna_sac, pendulum_reward
 from genrl.worldmodel.evaluate import energy_score, one_step_energy_distance, rollout_error
 
@@ -55,10 +55,9 @@ def _tensorboard(args: argparse.Namespace) -> Path | None:
 
 
 def _dims(env_id: str) -> tuple[int, int]:
-    env = gym.make(env_id)
-    if not isinstance(env.action_space, gym.spaces.Box) or len(env.observation_space.shape) != 1:
-        raise InputError(f"{env_id}: world models need flat Box observations and Box actions")
-    return env.observation_space.shape[0], env.action_space.shape[0]
+    """(obs_dim, act_dim) a world model of ``env_id`` has (act_dim: the number of actions if Discrete)."""
+    model = world_model_for("mlp", env_id, hidden=(1,))
+    return model.obs_dim, model.act_dim
 
 
 def run_train(args: argparse.Namespace) -> dict[str, Any]:
@@ -73,7 +72,7 @@ def run_train(args: argparse.Namespace) -> dict[str, Any]:
     else:
         data = collect(args.env, args.transitions, seed=args.seed)
         data.save(args.out / DATA_FILE)
-        model = make_world_model(args.model, *_dims(args.env), hidden=tuple(args.hidden), seed=args.seed)
+        model = world_model_for(args.model, args.env, hidden=tuple(args.hidden), seed=args.seed)
     model.fit(data, steps=args.steps, progress=not args.quiet, device=args.device, checkpoint_path=ckpt,
               checkpoint_every=args.checkpoint_every, tensorboard_dir=_tensorboard(args), resume=resume)  # fmt: skip
     metrics = {"env": args.env, "model": args.model, "transitions": len(data), "steps": args.steps,
@@ -116,7 +115,7 @@ def _plot_probe(model: WorldModel, env: Any, data: Transitions, path: Path) -> N
 def run_mbrl(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
-    model = make_world_model(args.model, *_dims(args.env), seed=args.seed)
+    model = world_model_for(args.model, args.env, seed=args.seed)
     cfg = DynaConfig(total_steps=args.steps, start_steps=min(200, args.steps), eval_every=max(args.steps // 5, 1))
     logger = ProgressLogger(total=args.steps, enabled=not args.quiet, tensorboard_dir=_tensorboard(args), desc="Dyna-SAC")
     log = lambda row: logger.log(row, advance=row["env_steps"] - logger.bar.n, step_key="env_steps")  # noqa: E731

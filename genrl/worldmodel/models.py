@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import gymnasium as gym
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -33,7 +34,7 @@ from genrl.gan.regularizers import r1_penalty
 from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
-from genrl.validation import as_float_tensor, check_count
+from genrl.validation import as_float_tensor, as_label_tensor, check_count
 from genrl.worldmodel.transitions import Transitions
 
 
@@ -76,7 +77,9 @@ def mlp(in_dim: int, out_dim: int, hidden: tuple[int, ...]) -> nn.Sequential:
 class WorldModel(ABC, nn.Module):
     """Shared plumbing: shapes, standardisation, termination head, fit loop, save/load.
 
-    :param obs_dim: d_obs; :param act_dim: d_act; :param hidden: widths of every net.
+    :param obs_dim: d_obs; :param act_dim: d_act, or the number of actions when ``discrete_actions``
+        (actions are then given as indices ``(B,)`` or ``(B, 1)`` and one-hot encoded inside).
+    :param hidden: widths of every net.
     """
 
     kind: ClassVar[str]
@@ -86,10 +89,12 @@ class WorldModel(ABC, nn.Module):
         super().__init_subclass__(**kw)
         WorldModel.registry[cls.kind] = cls
 
-    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0) -> None:
+    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
+                 discrete_actions: bool = False) -> None:  # fmt: skip
         super().__init__()
         torch.manual_seed(seed)
         self.obs_dim, self.act_dim, self.hidden, self.seed = obs_dim, act_dim, tuple(hidden), seed
+        self.discrete_actions = discrete_actions
         self.y_dim = obs_dim + 1
         self.ctx_norm = Standardizer(obs_dim + act_dim)
         self.y_norm = Standardizer(self.y_dim)
@@ -102,7 +107,7 @@ class WorldModel(ABC, nn.Module):
 
     def spec(self) -> dict[str, Any]:
         return {"kind": self.kind, "obs_dim": self.obs_dim, "act_dim": self.act_dim, "hidden": list(self.hidden),
-                "seed": self.seed}  # fmt: skip
+                "seed": self.seed, "discrete_actions": self.discrete_actions}  # fmt: skip
 
     # ---------------------------------------------------------------- inputs
     @property
@@ -113,6 +118,8 @@ class WorldModel(ABC, nn.Module):
         obs = as_float_tensor(obs, "obs")
         act = as_float_tensor(act, "act")
         obs, act = obs.reshape(len(obs), -1), act.reshape(len(act), -1)
+        if self.discrete_actions and act.shape[1] == 1:
+            act = F.one_hot(as_label_tensor(act[:, 0], "actions", len(act), self.act_dim), self.act_dim).float()
         if obs.shape[1] != self.obs_dim or act.shape[1] != self.act_dim:
             raise InputError(f"this world model takes obs (B, {self.obs_dim}) and actions (B, {self.act_dim}); "
                              f"got {tuple(obs.shape)} and {tuple(act.shape)}")  # fmt: skip
@@ -256,8 +263,9 @@ class WorldModel(ABC, nn.Module):
 class MLPWorldModel(WorldModel):
     kind = "mlp"
 
-    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0) -> None:
-        super().__init__(obs_dim, act_dim, hidden, seed)
+    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
+                 discrete_actions: bool = False) -> None:  # fmt: skip
+        super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions)
         self.net = mlp(obs_dim + act_dim, self.y_dim, self.hidden)
 
     def _setup_optim(self, lr: float) -> None:
@@ -291,8 +299,9 @@ class EnsembleWorldModel(WorldModel):
     kind = "ensemble"
     members = 5
 
-    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0) -> None:
-        super().__init__(obs_dim, act_dim, hidden, seed)
+    def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
+                 discrete_actions: bool = False) -> None:  # fmt: skip
+        super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions)
         layers: list[nn.Module] = []
         width = obs_dim + act_dim
         for h in self.hidden:
@@ -358,8 +367,9 @@ class GANWorldModel(WorldModel):
     kind = "gan"
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
-                 loss: str = "non_saturating", latent_dim: int = 8, r1: float = 1.0) -> None:  # fmt: skip
-        super().__init__(obs_dim, act_dim, hidden, seed)
+                 loss: str = "non_saturating", latent_dim: int = 8, r1: float = 1.0,
+                 discrete_actions: bool = False) -> None:  # fmt: skip
+        super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions)
         self.loss_name, self.latent_dim, self.r1 = loss, latent_dim, r1
         self.cost = get_loss(loss)
         c_dim = obs_dim + act_dim
@@ -406,3 +416,17 @@ def make_world_model(kind: str, obs_dim: int, act_dim: int, **kwargs: Any) -> Wo
     for width in kwargs.get("hidden", ()):
         check_count(width, "every hidden width")
     return WorldModel.registry[kind](obs_dim, act_dim, **kwargs)
+
+
+def world_model_for(kind: str, env: gym.Env | str, **kwargs: Any) -> WorldModel:
+    """:func:`make_world_model` sized for ``env`` (an env or its id): flat Box observations, and
+    Box or Discrete actions (one-hot inside the model)."""
+    env = gym.make(env) if isinstance(env, str) else env
+    obs_space, act_space = env.observation_space, env.action_space
+    if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
+        raise InputError(f"world models need flat Box observations, got {obs_space}")
+    if isinstance(act_space, gym.spaces.Discrete):
+        return make_world_model(kind, obs_space.shape[0], int(act_space.n), discrete_actions=True, **kwargs)
+    if not isinstance(act_space, gym.spaces.Box) or len(act_space.shape) != 1:
+        raise InputError(f"world models need flat Box or Discrete actions, got {act_space}")
+    return make_world_model(kind, obs_space.shape[0], act_space.shape[0], **kwargs)
