@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
+from genrl import distributed
 from genrl.cli import add_common, write_metrics
 from genrl.data import digits_split, labeled_subset, load_mnist
 from genrl.errors import InputError
@@ -41,6 +42,15 @@ def load_dataset(name: str, data_dir: str | None) -> tuple[np.ndarray, np.ndarra
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Train and score; under torchrun every rank trains and rank 0 scores and writes (others return ``{}``)."""
+    distributed.init_distributed()
+    try:
+        return _run(args)
+    finally:
+        distributed.cleanup()
+
+
+def _run(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
     Xtr, ytr, Xte, yte = load_dataset(args.dataset, args.data_dir)
@@ -49,12 +59,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.steps:
         params["max_steps"] = args.steps
     ckpt = args.out / "checkpoint.safetensors"
-    if not args.resume:
+    if not args.resume and distributed.is_main_process():
         ckpt.unlink(missing_ok=True)  # a fresh run must not continue an old one
+    distributed.barrier()
     clf = SSLGANClassifier(**params, random_state=args.seed, device=args.device, verbose=not args.quiet,
                            checkpoint_path=str(ckpt), checkpoint_every=args.checkpoint_every,
                            tensorboard_dir=str(args.out / "tensorboard") if args.tensorboard else None)  # fmt: skip
     clf.fit(Xtr, y)
+    if not distributed.is_main_process():
+        return {}
     pred = clf.predict(Xte)
     acc = float((pred == yte).mean())
     args.out.mkdir(parents=True, exist_ok=True)
@@ -65,6 +78,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     plot_curves(clf.history_, ["sup_loss", "unsup_loss", "labeled_acc"], args.out / "training.png", title="SSL-GAN training")
     metrics = {"dataset": args.dataset, "test_accuracy": acc, "test_error": 1 - acc, "n_labeled": int((y != -1).sum()),
                "labels_per_class": args.labels_per_class, "steps": clf.max_steps, "seed": args.seed,
+               "processes": distributed.world_size(),
                "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
     write_metrics(args.out, metrics)
     return metrics
