@@ -77,7 +77,7 @@ def test_gail_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path, cartpo
     assert json.loads((out / "metrics.json").read_text())["env_steps"] == 6144
 
 
-@pytest.mark.parametrize("argv", [["gan", "--data", "ring8", "--steps", "150"],
+@pytest.mark.parametrize("argv", [["gan", "--data", "ring8", "--steps", "150"], ["ssl", "--steps", "60"],
                                   ["gail", "--env", "CartPole-v1", "--steps", "1024", "--demos"]])  # fmt: skip
 def test_same_seed_gives_identical_metrics_on_cpu(tmp_path, argv, cartpole_demos):
     argv = [*argv, str(cartpole_demos)] if argv[-1] == "--demos" else argv
