@@ -82,8 +82,10 @@ def run_train(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_train_eval(args: argparse.Namespace) -> dict[str, Any]:
-    """``train`` then ``eval`` into the same OUT; returns the merged metrics."""
-    return {**run_train(args), **run_eval(args)}
+    """``train`` then ``eval`` into the same OUT; writes and returns the merged metrics."""
+    metrics = {**run_train(args), **run_eval(args)}
+    write_metrics(args.out, metrics)
+    return metrics
 
 
 def run_eval(args: argparse.Namespace) -> dict[str, Any]:
