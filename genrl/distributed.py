@@ -13,14 +13,20 @@ costs the same as DDP's bucketing for nets of this size.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import Tensor, nn
 
 from genrl.errors import InputError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Separates the per-rank seed streams (see rank_seed); a prime, so nearby seeds never collide.
 _RANK_STRIDE = 1_000_003
@@ -70,6 +76,20 @@ def cleanup() -> None:
         # Tearing down while a peer still talks to this process aborts it (Gloo): wait for all first.
         dist.barrier()
         dist.destroy_process_group()
+
+
+def entry_point(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run ``fn`` between :func:`init_distributed` and :func:`cleanup` (both no-ops without torchrun)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        init_distributed()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            cleanup()
+
+    return wrapper
 
 
 def _active() -> bool:

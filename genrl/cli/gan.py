@@ -53,16 +53,9 @@ def _trainer(args: argparse.Namespace) -> GANTrainer:
     return toy_trainer(args.data, args.loss, tricks=not args.plain, seed=args.seed, device=args.device)
 
 
+@distributed.entry_point
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Train and score; under torchrun every rank trains and rank 0 scores and writes (others return ``{}``)."""
-    distributed.init_distributed()
-    try:
-        return _run(args)
-    finally:
-        distributed.cleanup()
-
-
-def _run(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
     trainer = _trainer(args).accelerate(amp=args.amp, compile=args.compile)

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         (world_model.run_train_eval, "world_model_pendulum_gan", "GAN world model on Pendulum-v1", [],
          dict(env="Pendulum-v1", model="gan", **wm)),
         (gail.run_gail, "gail_cartpole", "GAIL (PPO) on CartPole-v1 from 10 episodes of a freshly trained PPO expert",
-         ["learning_curve.png"], dict(env="CartPole-v1", demos=None, episodes=10, algo="ppo", steps=30_000,
+         ["learning_curve.png"], dict(env="CartPole-v1", demos=None, episodes=10, algo="ppo", steps=50_000,
                                       reward="gail", bc_epochs=0, next_obs=False, absorbing=False, subproc=False)),
     ]  # fmt: skip
     results: dict[str, Any] = {}

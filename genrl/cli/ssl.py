@@ -41,16 +41,9 @@ def load_dataset(name: str, data_dir: str | None) -> tuple[np.ndarray, np.ndarra
     return Xtr.reshape(len(Xtr), -1), ytr, Xte.reshape(len(Xte), -1), yte
 
 
+@distributed.entry_point
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Train and score; under torchrun every rank trains and rank 0 scores and writes (others return ``{}``)."""
-    distributed.init_distributed()
-    try:
-        return _run(args)
-    finally:
-        distributed.cleanup()
-
-
-def _run(args: argparse.Namespace) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
     Xtr, ytr, Xte, yte = load_dataset(args.dataset, args.data_dir)
