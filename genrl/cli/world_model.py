@@ -18,6 +18,7 @@ from genrl.utils import seed_everything
 from genrl.worldmodel import Transitions, WorldModel, collect, world_model_for
 from genrl.worldmodel.dyna import DynaConfig, dyna_sac, pendulum_reward
 from genrl.worldmodel.evaluate import energy_score, one_step_energy_distance, rollout_error
+from genrl.worldmodel.models import world_model_dims
 
 MODEL_FILE, DATA_FILE = "model.safetensors", "transitions.npz"
 # Reward functions known in closed form; elsewhere the model's learned reward is used.
@@ -55,9 +56,7 @@ def _tensorboard(args: argparse.Namespace) -> Path | None:
 
 
 def _dims(env_id: str) -> tuple[int, int]:
-    """(obs_dim, act_dim) a world model of ``env_id`` has (act_dim: the number of actions if Discrete)."""
-    model = world_model_for("mlp", env_id, hidden=(1,))
-    return model.obs_dim, model.act_dim
+    return world_model_dims(env_id)[:2]
 
 
 def run_train(args: argparse.Namespace) -> dict[str, Any]:

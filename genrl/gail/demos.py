@@ -22,7 +22,7 @@ import numpy as np
 from gymnasium import spaces
 
 from genrl.errors import InputError
-from genrl.worldmodel.transitions import Transitions
+from genrl.worldmodel.transitions import FIELDS, Transitions
 
 # Zoo-style settings that reach expert level within these budgets on 2 CPU cores.
 EXPERTS: dict[str, dict[str, Any]] = {
@@ -82,7 +82,7 @@ def record(policy: Any, env_id: str, episodes: int, seed: int = 0, deterministic
     if episodes < 1:
         raise InputError(f"episodes must be >= 1, got {episodes}")
     env = gym.make(env_id)
-    rows: dict[str, list] = {k: [] for k in ("obs", "act", "next_obs", "rew", "terminated", "truncated")}
+    rows: dict[str, list] = {k: [] for k in FIELDS}
     returns = []
     for ep in range(episodes):
         obs, _ = env.reset(seed=seed + ep)
@@ -96,7 +96,7 @@ def record(policy: Any, env_id: str, episodes: int, seed: int = 0, deterministic
         returns.append(total)
     meta = {"env_id": env_id, "observation_space": space_signature(env.observation_space),
             "action_space": space_signature(env.action_space), "episode_returns": returns}  # fmt: skip
-    return Transitions(**{k: np.array(v) for k, v in rows.items()}, meta=meta)
+    return Transitions.from_steps(rows, meta)
 
 
 def load_demos(path: str | Path, env: gym.Env | None = None) -> Transitions:
@@ -132,7 +132,7 @@ def load_minari(dataset: Any, env: gym.Env | None = None) -> Transitions:
         space = getattr(dataset, name)
         if not isinstance(space, (spaces.Box, spaces.Discrete)) or len(space.shape or ()) > 1:
             raise InputError(f"Minari dataset {name} is {space}; only flat Box or Discrete spaces are supported")
-    rows: dict[str, list] = {k: [] for k in ("obs", "act", "next_obs", "rew", "terminated", "truncated")}
+    rows: dict[str, list] = {k: [] for k in FIELDS}
     returns = []
     for ep in dataset.iterate_episodes():
         obs = np.asarray(ep.observations)

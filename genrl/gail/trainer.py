@@ -54,7 +54,7 @@ from genrl.gan.regularizers import gradient_penalty
 from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
-from genrl.worldmodel.transitions import Transitions, make_env
+from genrl.worldmodel.transitions import FIELDS, Transitions, make_env
 
 
 def _np_global_state() -> dict[str, Any]:
@@ -344,7 +344,7 @@ class GAIL:
             "kind": "GAIL",
             "config": self.config,
             "demos": {k: torch.from_numpy(np.ascontiguousarray(getattr(d, k)))
-                      for k in ("obs", "act", "next_obs", "rew", "terminated", "truncated")},
+                      for k in FIELDS},
             "demos_meta": json.dumps(d.meta),
             "reward_net": self.reward_net.state_dict(),
             "disc_opt": self.disc_opt.state_dict(),

@@ -24,7 +24,7 @@ from stable_baselines3.common.logger import configure
 
 from genrl.worldmodel.model_env import BatchedModelEnv, TransitionFn
 from genrl.worldmodel.models import WorldModel
-from genrl.worldmodel.transitions import Transitions
+from genrl.worldmodel.transitions import FIELDS, Transitions
 
 
 @dataclass
@@ -95,7 +95,7 @@ def dyna_sac(
     sim = BatchedModelEnv(model, reward_fn, termination_fn)
     env.action_space.seed(seed)
     rng = np.random.default_rng(seed)
-    real: dict[str, list] = {k: [] for k in ("obs", "act", "next_obs", "rew", "terminated", "truncated")}
+    real: dict[str, list] = {k: [] for k in FIELDS}
     curve: list[dict[str, float]] = []
     obs, _ = env.reset(seed=seed)
     for t in range(1, c.total_steps + 1):
@@ -106,7 +106,7 @@ def dyna_sac(
         obs = env.reset()[0] if term or trunc else nxt
         if t >= c.start_steps:
             if (t - c.start_steps) % c.model_every == 0:
-                model.fit(Transitions(**{k: np.array(v) for k, v in real.items()}), steps=c.model_fit_steps, device=device)
+                model.fit(Transitions.from_steps(real), steps=c.model_fit_steps, device=device)
             _imagine(agent, sim, np.array(real["obs"])[rng.integers(len(real["obs"]), size=c.rollouts)], c.rollout_length)
             agent.train(gradient_steps=c.updates_per_step, batch_size=c.batch_size)
         if t % c.eval_every == 0 or t == c.total_steps:

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import gymnasium as gym
-import numpy as np
 
 from genrl.worldmodel.model_env import BatchedModelEnv, TransitionFn
 from genrl.worldmodel.models import WorldModel
 from genrl.worldmodel.planner import MPCPlanner
-from genrl.worldmodel.transitions import Transitions, collect
+from genrl.worldmodel.transitions import FIELDS, Transitions, collect
 
 
 @dataclass
@@ -59,7 +58,7 @@ def mpc_loop(
         model.fit(data, steps=c.fit_steps, device=device)
         planner = MPCPlanner(BatchedModelEnv(model, reward_fn, termination_fn), low, high, c.horizon, c.population,
                              c.elites, c.iterations, c.particles, c.method, seed=seed + ep)  # fmt: skip
-        rows: dict[str, list] = {k: [] for k in ("obs", "act", "next_obs", "rew", "terminated", "truncated")}
+        rows: dict[str, list] = {k: [] for k in FIELDS}
         obs, _ = env.reset(seed=seed + 1000 + ep)
         done, total = False, 0.0
         while not done:
@@ -68,8 +67,7 @@ def mpc_loop(
             for k, v in zip(rows, (obs, act, nxt, r, term, trunc)):
                 rows[k].append(v)
             obs, total, done = nxt, total + float(r), term or trunc
-        episode = Transitions(**{k: np.array(v) for k, v in rows.items()})
-        data = data.concat(episode)
+        data = data.concat(Transitions.from_steps(rows))
         row = {"env_steps": len(data), "return": total, "episode": ep + 1}
         curve.append(row)
         if callback is not None:

@@ -32,6 +32,7 @@ from genrl.errors import InputError
 from genrl.validation import as_array
 
 FORMAT = "genrl-transitions-1"
+FIELDS = ("obs", "act", "next_obs", "rew", "terminated", "truncated")  # the arrays of a Transitions, in order
 Policy = Callable[[np.ndarray], np.ndarray]
 
 
@@ -74,8 +75,12 @@ class Transitions:
 
     def concat(self, other: Transitions) -> Transitions:
         """These transitions followed by ``other``'s (same shapes); keeps this one's meta."""
-        fields = ("obs", "act", "next_obs", "rew", "terminated", "truncated")
-        return Transitions(*(np.concatenate([getattr(self, k), getattr(other, k)]) for k in fields), dict(self.meta))
+        return Transitions(*(np.concatenate([getattr(self, k), getattr(other, k)]) for k in FIELDS), dict(self.meta))
+
+    @classmethod
+    def from_steps(cls, rows: dict[str, list], meta: dict[str, Any] | None = None) -> Transitions:
+        """Stack per-step lists ``{field: [value per step]}`` (keys: :data:`FIELDS`) into transitions."""
+        return cls(**{k: np.array(rows[k]) for k in FIELDS}, meta=meta or {})
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -124,7 +129,7 @@ def collect(
     venv = (SubprocVecEnv if subproc else DummyVecEnv)([partial(make_env, env_id) for _ in range(n_envs)])
     venv.seed(seed)
     venv.action_space.seed(seed)
-    rows: dict[str, list] = {k: [] for k in ("obs", "act", "next_obs", "rew", "terminated", "truncated")}
+    rows: dict[str, list] = {k: [] for k in FIELDS}
     obs = venv.reset()
     for _ in range(-(-n_steps // n_envs)):
         if policy is None:
