@@ -5,7 +5,8 @@ Per seed, in the same run, return vs. real env steps of:
 * Pendulum-v1: ``gan_mpc`` (PETS-style CEM MPC through the GAN model, refitted after every
   episode), ``gan_dyna`` (MBPO-style SAC on 1-step GAN rollouts) and ``sac`` (SB3 SAC, model-free);
 * genrl/KickedPendulum-v0: ``gan_mpc`` against ``ensemble_mpc`` (the same MPC through a PETS
-  Gaussian ensemble).
+  Gaussian ensemble) and ``true_mpc`` (the same MPC through the env's true kernel: what a perfect
+  model would reach with this planner).
 
 The reward is Pendulum's closed form in both envs (as PETS assumes a known reward). One JSON line
 per run: ``env, method, seed, curve, return_at_1000`` (mean return of the evaluations at <= 1000
@@ -31,6 +32,7 @@ from genrl.cli import parse_dataclass
 from genrl.plotting import plot_learning_curves
 from genrl.worldmodel import make_world_model
 from genrl.worldmodel.dyna import DynaConfig, dyna_sac, evaluate, pendulum_reward
+from genrl.worldmodel.oracle import TrueKernel
 from genrl.worldmodel.pets import PETSConfig, mpc_loop
 
 
@@ -59,7 +61,7 @@ def sac_curve(env_id: str, steps: int, eval_every: int, seed: int) -> list[dict[
 def run(env_id: str, method: str, seed: int, args: Args) -> list[dict[str, float]]:
     if method == "sac":
         return sac_curve(env_id, args.sac_steps, args.eval_every, seed)
-    model = make_world_model(method.split("_")[0], 3, 1, seed=seed)
+    model = TrueKernel(env_id, seed) if method == "true_mpc" else make_world_model(method.split("_")[0], 3, 1, seed=seed)
     if method.endswith("_dyna"):
         cfg = DynaConfig(total_steps=args.dyna_steps, eval_every=args.eval_every)
         return dyna_sac(env_id, model, cfg, reward_fn=pendulum_reward, seed=seed, device="cpu")[1]
@@ -70,7 +72,8 @@ def run(env_id: str, method: str, seed: int, args: Args) -> list[dict[str, float
 
 def main(args: Args) -> None:
     torch.set_num_threads(args.threads)
-    methods = {"Pendulum-v1": ["gan_mpc", "gan_dyna", "sac"], "genrl/KickedPendulum-v0": ["gan_mpc", "ensemble_mpc"]}
+    methods = {"Pendulum-v1": ["gan_mpc", "gan_dyna", "sac"],
+               "genrl/KickedPendulum-v0": ["true_mpc", "gan_mpc", "ensemble_mpc"]}  # fmt: skip
     curves: dict[str, dict[str, list]] = {}
     for seed in args.seeds:  # seeds outermost, so an interrupted run still has every method
         for env_id in args.envs:

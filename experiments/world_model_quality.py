@@ -5,7 +5,7 @@ energy distance to the true kernel (the genrl envs, beside its truth-vs-truth fl
 score on held-out logged transitions (every env), and the open-loop rollout error; on Fork2D also
 the energy distance over only the probes whose true kernel is clearly bimodal. One JSON line
 per run: env, model, seed, energy_distance, energy_distance_floor, energy_score, rollout_error,
-seconds; a bar plot per env.
+seconds; a bar plot per env. ``--models`` also takes the ablations in ``VARIANTS``.
 
     python experiments/world_model_quality.py [--envs ... --models gan ensemble mlp --seeds 0 1 2]
     python experiments/world_model_quality.py --envs CartPole-v1 MountainCarContinuous-v0   # rollout error only
@@ -28,6 +28,15 @@ from genrl.plotting import bar_chart
 from genrl.worldmodel import collect, world_model_for
 from genrl.worldmodel.evaluate import energy_score, one_step_energy_distance, rollout_error
 
+# Model names this script accepts: the three models with their defaults, and two recipe ablations.
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "gan": ("gan", {}),
+    "ensemble": ("ensemble", {}),
+    "mlp": ("mlp", {}),
+    "gan_pure": ("gan", {"energy_weight": 0.0, "lr_decay": False}),  # adversarial cost alone, constant lr
+    "ensemble_lr_decay": ("ensemble", {"lr_decay": True}),  # the GAN's lr schedule on the PETS ensemble
+}
+
 
 @dataclass
 class Args:
@@ -44,6 +53,9 @@ class Args:
 
 def main(args: Args) -> None:
     torch.set_num_threads(args.threads)
+    unknown = sorted(set(args.models) - set(VARIANTS))
+    if unknown:
+        raise SystemExit(f"unknown --models {unknown}; choose from {sorted(VARIANTS)}")
     rows = []
     for env_id in args.envs:
         env = gym.make(env_id)
@@ -52,7 +64,8 @@ def main(args: Args) -> None:
             train, held_out = data.split(0.1, seed=seed)
             for kind in args.models:
                 t0 = time.perf_counter()
-                model = world_model_for(kind, env, seed=seed).fit(train, steps=args.steps, device="cpu")
+                base, options = VARIANTS[kind]
+                model = world_model_for(base, env, seed=seed, **options).fit(train, steps=args.steps, device="cpu")
                 row = {"env": env_id, "model": kind, "seed": seed, "seconds": round(time.perf_counter() - t0, 1),
                        "energy_score": energy_score(model, held_out[:2000]),
                        "rollout_error": rollout_error(model, env_id, seed=seed)}  # fmt: skip

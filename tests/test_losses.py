@@ -86,3 +86,17 @@ def test_losses_stay_finite_for_extreme_logits():
 def test_unknown_loss_names_the_choices():
     with pytest.raises(InputError, match="unknown GAN loss 'wgan'.*non_saturating"):
         get_loss("wgan")
+
+
+def test_energy_score_known_values_and_propriety():
+    from genrl.gan.regularizers import energy_score
+
+    y = torch.zeros(1, 1)
+    # Samples ±1 around y = 0: E|X - y| = 1 and E|X - X'| = 2 over the one distinct pair, so the score is 0.
+    assert energy_score(torch.tensor([[[1.0], [-1.0]]]), y).item() == pytest.approx(1.0 - 0.5 * 2.0)
+    # On a bimodal target (±1 with equal odds) the true distribution scores better than its mean, 0.
+    gen = torch.Generator().manual_seed(0)
+    target = torch.randint(0, 2, (4000, 1), generator=gen).float() * 2 - 1
+    truth = torch.randint(0, 2, (4000, 8, 1), generator=gen).float() * 2 - 1
+    collapsed = torch.zeros(4000, 8, 1)
+    assert energy_score(truth, target) < energy_score(collapsed, target) - 0.2  # expected 0.5 vs 1.0

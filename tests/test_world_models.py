@@ -113,8 +113,17 @@ def test_world_model_fit_resumes_exactly_from_a_checkpoint(kind, tmp_path):
     data = collect("genrl/Fork2D-v0", 400, seed=0)
     straight = make_world_model(kind, 2, 2, hidden=(16, 16), seed=1).fit(data, steps=40, batch_size=32, device="cpu")
     ckpt = tmp_path / "wm.safetensors"
-    make_world_model(kind, 2, 2, hidden=(16, 16), seed=1).fit(data, steps=20, batch_size=32, device="cpu",
-                                                               checkpoint_path=ckpt)  # fmt: skip
+    crashing = make_world_model(kind, 2, 2, hidden=(16, 16), seed=1)
+    step_once = crashing._loss
+
+    def crash_after_20(c, y, step):  # a crash right after the step-20 checkpoint
+        if step == 21:
+            raise KeyboardInterrupt
+        return step_once(c, y, step)
+
+    crashing._loss = crash_after_20
+    with pytest.raises(KeyboardInterrupt):
+        crashing.fit(data, steps=40, batch_size=32, device="cpu", checkpoint_path=ckpt, checkpoint_every=20)
     resumed = WorldModel.load(ckpt, device="cpu")
     assert resumed.step_count == 20
     resumed.fit(data, steps=40, batch_size=32, device="cpu", resume=True)
@@ -149,3 +158,20 @@ def test_discrete_actions_are_one_hot_inside_the_model():
         model.sample(data.obs[:2], np.array([0, 2]), 1)
     with pytest.raises(InputError):
         world_model_for("gan", "genrl/Fork2D-v0").sample(np.zeros((1, 2)), np.zeros((1, 3)), 1)
+
+
+def test_true_kernel_draws_the_env_kernel_and_plans_in_the_pets_loop():
+    from genrl.worldmodel.oracle import TrueKernel
+    from genrl.worldmodel.pets import PETSConfig, mpc_loop
+
+    kernel = TrueKernel("genrl/Fork2D-v0", seed=0)
+    x = kernel.sample(np.zeros((2, 2)), np.array([[0.0, 1.0], [0.0, -1.0]]), 4000).next_obs[..., 0].numpy()
+    assert 0.45 < (x[0] > 0).mean() < 0.55 and abs(x[0]).min() > 0.7  # pushed up: the two modes at x = ±1
+    assert abs(x[1]).max() < 0.4  # pushed down: one mode at x = 0
+    cfg = PETSConfig(episodes=1, init_steps=10, horizon=8, population=100, elites=10, iterations=3, particles=1)
+    curve = mpc_loop("genrl/Fork2D-v0", kernel, cfg, reward_fn=None, seed=0)
+    assert curve[0]["return"] > -60, curve  # random actions score about -224; a learned MLP model about -30
+    with pytest.raises(InputError, match="StochasticEnv"):
+        TrueKernel("Pendulum-v1")
+    with pytest.raises(InputError, match=r"shape \(N, 2\)"):
+        kernel.sample(np.zeros((1, 3)), np.zeros((1, 2)))

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from genrl.errors import InputError
+from genrl.gan import regularizers
 from genrl.metrics.distances import energy_distance
 from genrl.worldmodel.models import WorldModel
 from genrl.worldmodel.transitions import Transitions
@@ -47,10 +48,7 @@ def energy_score(model: WorldModel, data: Transitions, n_samples: int = 64) -> f
         raise InputError("energy_score needs n_samples >= 2")
     scale = torch.as_tensor(data.next_obs.std(0) + 1e-8)
     x = model.sample(data.obs, data.act, n_samples).next_obs.cpu() / scale  # (B, n, d)
-    y = torch.as_tensor(data.next_obs)[:, None] / scale  # (B, 1, d)
-    term1 = (x - y).norm(dim=-1).mean(1)
-    term2 = torch.cdist(x, x).sum((1, 2)) / (n_samples * (n_samples - 1))
-    return float((term1 - 0.5 * term2).mean())
+    return float(regularizers.energy_score(x, torch.as_tensor(data.next_obs) / scale))
 
 
 def rollout_error(model: WorldModel, env_id: str, horizon: int = 20, episodes: int = 10, seed: int = 0) -> float:

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from genrl.errors import CheckpointError, DivergenceError, InputError
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import MLPDiscriminator, MLPGenerator
-from genrl.gan.regularizers import r1_penalty
+from genrl.gan.regularizers import energy_score, r1_penalty
 from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
@@ -80,6 +80,7 @@ class WorldModel(ABC, nn.Module):
     :param obs_dim: d_obs; :param act_dim: d_act, or the number of actions when ``discrete_actions``
         (actions are then given as indices ``(B,)`` or ``(B, 1)`` and one-hot encoded inside).
     :param hidden: widths of every net.
+    :param lr_decay: decay every optimiser's learning rate linearly to 0 over each ``fit``.
     """
 
     kind: ClassVar[str]
@@ -90,11 +91,11 @@ class WorldModel(ABC, nn.Module):
         WorldModel.registry[cls.kind] = cls
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
-                 discrete_actions: bool = False) -> None:  # fmt: skip
+                 discrete_actions: bool = False, lr_decay: bool = False) -> None:  # fmt: skip
         super().__init__()
         torch.manual_seed(seed)
         self.obs_dim, self.act_dim, self.hidden, self.seed = obs_dim, act_dim, tuple(hidden), seed
-        self.discrete_actions = discrete_actions
+        self.discrete_actions, self.lr_decay = discrete_actions, lr_decay
         self.y_dim = obs_dim + 1
         self.ctx_norm = Standardizer(obs_dim + act_dim)
         self.y_norm = Standardizer(self.y_dim)
@@ -107,7 +108,7 @@ class WorldModel(ABC, nn.Module):
 
     def spec(self) -> dict[str, Any]:
         return {"kind": self.kind, "obs_dim": self.obs_dim, "act_dim": self.act_dim, "hidden": list(self.hidden),
-                "seed": self.seed, "discrete_actions": self.discrete_actions}  # fmt: skip
+                "seed": self.seed, "discrete_actions": self.discrete_actions, "lr_decay": self.lr_decay}  # fmt: skip
 
     # ---------------------------------------------------------------- inputs
     @property
@@ -175,6 +176,9 @@ class WorldModel(ABC, nn.Module):
         self.has_terminations = bool(term.any())
         self._setup_optim(lr)
         self.term_opt = torch.optim.Adam(self.term_net.parameters(), lr=1e-3)
+        for opt in self._optimizers().values():
+            for group in opt.param_groups:
+                group["initial_lr"] = group["lr"]
         self._gen = torch.Generator(device=self.device).manual_seed(self.seed)
         if resume is not None:
             for name, opt in self._optimizers().items():
@@ -186,6 +190,10 @@ class WorldModel(ABC, nn.Module):
                                 tensorboard_dir=tensorboard_dir, desc=f"{self.kind} world model")  # fmt: skip
         self.train()
         for step in range(self.step_count + 1, steps + 1):
+            if self.lr_decay:  # a function of the step alone, so a resumed fit follows the same schedule
+                for opt in self._optimizers().values():
+                    for group in opt.param_groups:
+                        group["lr"] = group["initial_lr"] * (1 - (step - 1) / steps)
             idx = torch.randint(len(cn), (batch_size,), device=self.device, generator=self._gen)
             losses = self._loss(cn[idx], yn[idx], step)
             if self.has_terminations:
@@ -264,8 +272,8 @@ class MLPWorldModel(WorldModel):
     kind = "mlp"
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
-                 discrete_actions: bool = False) -> None:  # fmt: skip
-        super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions)
+                 discrete_actions: bool = False, lr_decay: bool = False) -> None:  # fmt: skip
+        super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions, lr_decay)
         self.net = mlp(obs_dim + act_dim, self.y_dim, self.hidden)
 
     def _setup_optim(self, lr: float) -> None:
@@ -300,8 +308,8 @@ class EnsembleWorldModel(WorldModel):
     members = 5
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
-                 discrete_actions: bool = False) -> None:  # fmt: skip
-        super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions)
+                 discrete_actions: bool = False, lr_decay: bool = False) -> None:  # fmt: skip
+        super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions, lr_decay)
         layers: list[nn.Module] = []
         width = obs_dim + act_dim
         for h in self.hidden:
@@ -362,15 +370,18 @@ class GANWorldModel(WorldModel):
 
     :param loss: a name in :data:`genrl.gan.losses.LOSSES`.
     :param latent_dim: noise size; :param r1: R1 weight on real (c, y) pairs.
+    :param energy_weight: weight of the energy score of two generator samples against the logged y,
+        added to the generator's cost (0: a pure GAN). A strictly proper scoring rule, it keeps the
+        modes the adversarial cost finds while sharpening each (see README, world-model quality).
     """
 
     kind = "gan"
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
-                 loss: str = "non_saturating", latent_dim: int = 8, r1: float = 1.0,
-                 discrete_actions: bool = False) -> None:  # fmt: skip
-        super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions)
-        self.loss_name, self.latent_dim, self.r1 = loss, latent_dim, r1
+                 loss: str = "non_saturating", latent_dim: int = 8, r1: float = 1.0, energy_weight: float = 1.0,
+                 discrete_actions: bool = False, lr_decay: bool = True) -> None:  # fmt: skip
+        super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions, lr_decay)
+        self.loss_name, self.latent_dim, self.r1, self.energy_weight = loss, latent_dim, r1, energy_weight
         self.cost = get_loss(loss)
         c_dim = obs_dim + act_dim
         # The core's nets: the context enters G as part of its input vector, and D judges (c, y).
@@ -378,7 +389,8 @@ class GANWorldModel(WorldModel):
         self.D = MLPDiscriminator(c_dim + self.y_dim, self.hidden)
 
     def spec(self) -> dict[str, Any]:
-        return {**super().spec(), "loss": self.loss_name, "latent_dim": self.latent_dim, "r1": self.r1}
+        return {**super().spec(), "loss": self.loss_name, "latent_dim": self.latent_dim, "r1": self.r1,
+                "energy_weight": self.energy_weight}  # fmt: skip
 
     def _setup_optim(self, lr: float) -> None:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=(0.5, 0.999))
@@ -388,7 +400,9 @@ class GANWorldModel(WorldModel):
         return self.G(torch.cat([torch.randn(len(c), self.latent_dim, device=c.device), c], 1))
 
     def _loss(self, c: Tensor, y: Tensor, step: int) -> dict[str, Tensor]:
-        fake = self._generate(c)
+        # Two draws per context when the energy score needs them; D sees the first.
+        fakes = self._generate(c.repeat(2, 1)).view(2, len(c), -1) if self.energy_weight else self._generate(c)[None]
+        fake = fakes[0]
         real_in = torch.cat([c, y], 1)
         d_loss = self.cost.d_loss(self.D(real_in), self.D(torch.cat([c, fake.detach()], 1)))
         if self.r1:
@@ -397,10 +411,15 @@ class GANWorldModel(WorldModel):
         d_loss.backward()
         self.opt_d.step()
         g_loss = self.cost.g_loss(self.D(torch.cat([c, fake], 1)))
+        losses = {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
+        if self.energy_weight:
+            score = energy_score(fakes.transpose(0, 1), y)
+            g_loss = g_loss + self.energy_weight * score
+            losses["energy_score"] = score.detach()
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward(inputs=list(self.G.parameters()))
         self.opt_g.step()
-        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
+        return losses
 
     def _sample_y(self, c: Tensor, n: int) -> Tensor:
         B = c.shape[0]

@@ -1,0 +1,56 @@
+"""The true transition kernel of a genrl env behind the world-model ``sample`` interface.
+
+A planner run through :class:`TrueKernel` instead of a learned model shows what the planner itself
+can reach on an env (the ceiling a perfect world model would give); ``fit`` learns nothing, so it
+drops into :func:`~genrl.worldmodel.pets.mpc_loop` unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from genrl.envs.base import StochasticEnv
+from genrl.errors import InputError
+from genrl.validation import as_float_tensor, check_count
+from genrl.worldmodel.models import Prediction
+
+
+class TrueKernel:
+    """Draws next states from a :class:`~genrl.envs.StochasticEnv`'s kernel, B (obs, action) pairs at once.
+
+    :param env: a genrl env (or its id); :param seed: seed of the kernel's random draws.
+    """
+
+    def __init__(self, env: gym.Env | str, seed: int = 0) -> None:
+        env = gym.make(env) if isinstance(env, str) else env
+        self.env = env.unwrapped
+        if not isinstance(self.env, StochasticEnv):
+            raise InputError(f"TrueKernel needs a genrl StochasticEnv, got {type(self.env).__name__}")
+        self.obs_dim = self.env.observation_space.shape[0]
+        self.act_dim = self.env.action_space.shape[0]
+        self.device = torch.device("cpu")
+        self.rng = np.random.default_rng(seed)
+
+    def fit(self, data: Any, *args: Any, **kwargs: Any) -> TrueKernel:
+        """Nothing to learn: the kernel is known."""
+        return self
+
+    @torch.no_grad()
+    def sample(self, obs: Any, act: Any, n: int = 1) -> Prediction:
+        """``n`` true draws for each of B pairs ``obs (B, d_obs)``, ``act (B, d_act)``; see :class:`Prediction`."""
+        n = check_count(n, "n")
+        obs = as_float_tensor(obs, "obs", (self.obs_dim,), torch.float64).cpu().numpy()
+        act = as_float_tensor(act, "act", (self.act_dim,), torch.float64).cpu().numpy()
+        if len(obs) != len(act):
+            raise InputError(f"obs and actions differ in batch size: {len(obs)} vs {len(act)}")
+        space = self.env.action_space
+        s = np.repeat(self.env._state(obs), n, axis=0)
+        a = np.repeat(np.clip(act, space.low, space.high), n, axis=0)
+        s2, r = self.env._transition(s, a, self.rng)
+        next_obs = torch.as_tensor(self.env._obs(s2), dtype=torch.float32).view(len(obs), n, -1)
+        reward = torch.as_tensor(r, dtype=torch.float32).view(len(obs), n)
+        return Prediction(next_obs, reward, torch.zeros(len(obs), n, dtype=torch.bool))
