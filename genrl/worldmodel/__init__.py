@@ -1,6 +1,8 @@
-"""World models for model-based RL: transition data and models behind one interface.
+"""World models for model-based RL: transition data, models behind one interface, scoring, acting.
 
-Still to come (see the world-model issue): the benchmarks in experiments/.
+``transitions`` (collect, save, load) -> ``models`` (GAN, Gaussian ensemble, MLP; ``oracle`` puts an
+env's true kernel behind the same ``sample``) -> ``evaluate`` (against the true kernel or logged
+data) and ``model_env`` (gymnasium / batched) -> ``planner`` (CEM, MPPI), ``pets`` and ``dyna``.
 """
 
 from genrl.worldmodel.models import (
@@ -12,7 +14,8 @@ from genrl.worldmodel.models import (
     make_world_model,
     world_model_for,
 )
+from genrl.worldmodel.oracle import TrueKernel
 from genrl.worldmodel.transitions import Transitions, collect
 
-__all__ = ["EnsembleWorldModel", "GANWorldModel", "MLPWorldModel", "Prediction", "Transitions", "WorldModel",
-           "collect", "make_world_model", "world_model_for"]  # fmt: skip
+__all__ = ["EnsembleWorldModel", "GANWorldModel", "MLPWorldModel", "Prediction", "Transitions", "TrueKernel",
+           "WorldModel", "collect", "make_world_model", "world_model_for"]  # fmt: skip

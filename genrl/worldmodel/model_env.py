@@ -19,6 +19,7 @@ from torch import Tensor
 from genrl.errors import InputError
 from genrl.validation import as_float_tensor
 from genrl.worldmodel.models import WorldModel
+from genrl.worldmodel.oracle import TrueKernel
 
 TransitionFn = Callable[[Tensor, Tensor, Tensor], Tensor]
 
@@ -26,12 +27,15 @@ TransitionFn = Callable[[Tensor, Tensor, Tensor], Tensor]
 class BatchedModelEnv:
     """Steps B imagined states at once on the model's device (no host round trips).
 
-    :param model: a fitted :class:`~genrl.worldmodel.models.WorldModel`.
+    :param model: a fitted :class:`~genrl.worldmodel.models.WorldModel`, or a
+        :class:`~genrl.worldmodel.oracle.TrueKernel` to imagine with the true dynamics.
     :param reward_fn: optional reward function (see the module docstring); default: the model's.
     :param termination_fn: optional termination function; default: the model's termination head.
     """
 
-    def __init__(self, model: WorldModel, reward_fn: TransitionFn | None = None, termination_fn: TransitionFn | None = None):
+    def __init__(
+        self, model: WorldModel | TrueKernel, reward_fn: TransitionFn | None = None, termination_fn: TransitionFn | None = None
+    ) -> None:
         self.model, self.reward_fn, self.termination_fn = model, reward_fn, termination_fn
         self.obs: Tensor | None = None
 

@@ -6,8 +6,9 @@ classifier ``p(terminated | s, a, s')`` applied to the sampled next state, so al
 treat it alike.
 
 * :class:`GANWorldModel`: generator ``G(c, z) -> y`` against a discriminator ``D(c, y)``, both the
-  core's MLP nets and trained with the core's costs (``loss``) and R1 penalty; samples are
-  multi-modal wherever the data are.
+  core's MLP nets and trained with the core's costs (``loss``) and R1 penalty, plus the energy
+  score (a proper scoring rule) in G's cost and a linearly decaying lr; samples are multi-modal
+  wherever the data are.
 * :class:`EnsembleWorldModel`: 5 members predicting mean and log-variance, Gaussian NLL, bounded
   log-variance and per-member bootstrap batches (PETS, Chua et al. 2018); sampling gives each draw
   a random member (TS1), each member computing only its share of the batch.

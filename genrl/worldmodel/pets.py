@@ -19,6 +19,7 @@ import gymnasium as gym
 
 from genrl.worldmodel.model_env import BatchedModelEnv, TransitionFn
 from genrl.worldmodel.models import WorldModel
+from genrl.worldmodel.oracle import TrueKernel
 from genrl.worldmodel.planner import MPCPlanner
 from genrl.worldmodel.transitions import FIELDS, Transitions, collect
 
@@ -40,7 +41,7 @@ class PETSConfig:
 
 def mpc_loop(
     env_id: str,
-    model: WorldModel,
+    model: WorldModel | TrueKernel,
     config: PETSConfig | None = None,
     reward_fn: TransitionFn | None = None,
     termination_fn: TransitionFn | None = None,
