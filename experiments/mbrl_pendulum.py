@@ -3,7 +3,9 @@
 Per seed, in the same run, return vs. real env steps of:
 
 * Pendulum-v1: ``gan_mpc`` (PETS-style CEM MPC through the GAN model, refitted after every
-  episode), ``gan_dyna`` (MBPO-style SAC on 1-step GAN rollouts) and ``sac`` (SB3 SAC, model-free);
+  episode), ``gan_dyna`` (MBPO-style SAC on 1-step GAN rollouts), ``sac`` (SB3 SAC, model-free) and
+  ``true_mpc`` (the same MPC through the kicked pendulum's kernel with no kicks: Pendulum-v1's
+  dynamics plus 0.02 rad/s velocity noise);
 * genrl/KickedPendulum-v0: ``gan_mpc`` against ``ensemble_mpc`` (the same MPC through a PETS
   Gaussian ensemble) and ``true_mpc`` (the same MPC through the env's true kernel: what a perfect
   model would reach with this planner).
@@ -23,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3 import SAC
@@ -40,6 +43,7 @@ from genrl.worldmodel.pets import PETSConfig, mpc_loop
 class Args:
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     envs: list[str] = field(default_factory=lambda: ["Pendulum-v1", "genrl/KickedPendulum-v0"])
+    methods: list[str] = field(default_factory=list)  # empty: every method of each env
     mpc_episodes: int = 4
     mpc_fit_steps: int = 1000
     dyna_steps: int = 1000
@@ -61,7 +65,11 @@ def sac_curve(env_id: str, steps: int, eval_every: int, seed: int) -> list[dict[
 def run(env_id: str, method: str, seed: int, args: Args) -> list[dict[str, float]]:
     if method == "sac":
         return sac_curve(env_id, args.sac_steps, args.eval_every, seed)
-    model = TrueKernel(env_id, seed) if method == "true_mpc" else make_world_model(method.split("_")[0], 3, 1, seed=seed)
+    if method == "true_mpc":
+        kernel = gym.make("genrl/KickedPendulum-v0", **({"kick_prob": 0.0} if env_id == "Pendulum-v1" else {}))
+        model = TrueKernel(kernel, seed)
+    else:
+        model = make_world_model(method.split("_")[0], 3, 1, seed=seed)
     if method.endswith("_dyna"):
         cfg = DynaConfig(total_steps=args.dyna_steps, eval_every=args.eval_every)
         return dyna_sac(env_id, model, cfg, reward_fn=pendulum_reward, seed=seed, device="cpu")[1]
@@ -72,12 +80,12 @@ def run(env_id: str, method: str, seed: int, args: Args) -> list[dict[str, float
 
 def main(args: Args) -> None:
     torch.set_num_threads(args.threads)
-    methods = {"Pendulum-v1": ["gan_mpc", "gan_dyna", "sac"],
+    methods = {"Pendulum-v1": ["true_mpc", "gan_mpc", "gan_dyna", "sac"],
                "genrl/KickedPendulum-v0": ["true_mpc", "gan_mpc", "ensemble_mpc"]}  # fmt: skip
     curves: dict[str, dict[str, list]] = {}
     for seed in args.seeds:  # seeds outermost, so an interrupted run still has every method
         for env_id in args.envs:
-            for method in methods[env_id]:
+            for method in [m for m in methods[env_id] if not args.methods or m in args.methods]:
                 t0 = time.perf_counter()
                 curve = run(env_id, method, seed, args)
                 early = [r["return_mean"] for r in curve if 200 < r["env_steps"] <= 1000]

@@ -30,7 +30,7 @@ def parse_dataclass(cls: type[T], description: str | None, argv: Sequence[str] |
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     for k, v in vars(cls()).items():
         many = isinstance(v, list)
-        kind = type(v[0]) if many else type(v)
+        kind = (type(v[0]) if v else str) if many else type(v)  # an empty list default takes strings
         p.add_argument(f"--{k.replace('_', '-')}", dest=k, type=kind, default=v, nargs="+" if many else None)
     return cls(**vars(p.parse_args(argv)))
 
