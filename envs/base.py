@@ -59,8 +59,14 @@ class StochasticEnv(gym.Env):
         if obs.shape != self.observation_space.shape or action.shape != self.action_space.shape:
             raise InputError(f"sample_next expects obs {self.observation_space.shape} and action "
                              f"{self.action_space.shape}, got {obs.shape} and {action.shape}")  # fmt: skip
-        rng = np.random.default_rng(seed)
-        s = np.repeat(self._state(obs[None]), n, axis=0)
-        a = np.repeat(np.clip(action, self.action_space.low, self.action_space.high)[None], n, axis=0)
+        return self.sample_next_batch(obs[None], action[None], n, np.random.default_rng(seed))
+
+    def sample_next_batch(
+        self, obs: np.ndarray, action: np.ndarray, n: int, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """n draws for each of B pairs ``obs (B, d_obs)``, ``action (B, d_act)`` (unchecked; clipped to
+        the action space): next observations ``(B * n, d_obs)`` float32, pair-major, and rewards ``(B * n,)``."""
+        s = np.repeat(self._state(obs), n, axis=0)
+        a = np.repeat(np.clip(action, self.action_space.low, self.action_space.high), n, axis=0)
         s2, r = self._transition(s, a, rng)
         return self._obs(s2).astype(np.float32), r.astype(np.float32)

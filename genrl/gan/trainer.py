@@ -41,6 +41,12 @@ from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor, as_label_tensor, check_count
 
 
+def linear_lr_scale(done: int, total: int, decay_fraction: float = 1.0) -> float:
+    """The lr multiplier after ``done`` of ``total`` steps: 1, then linear to 0 over the last
+    ``decay_fraction`` of the run. A function of the step alone, so resuming needs no scheduler state."""
+    return min(1.0, (total - done) / (total * decay_fraction))
+
+
 @dataclass
 class GANConfig:
     """Hyper-parameters of the game; the defaults are DCGAN's Adam settings.
@@ -336,8 +342,7 @@ class GANTrainer:
         try:
             while self.step_count < steps:
                 if self.config.lr_schedule == "linear":
-                    left = (steps - self.step_count) / (steps * self.config.decay_fraction)
-                    self._set_lr_scale(min(1.0, left))
+                    self._set_lr_scale(linear_lr_scale(self.step_count, steps, self.config.decay_fraction))
                 idx = torch.randint(X.shape[0], (per_step,), device=self.device, generator=self.rng)
                 out = self.step(X[idx], y[idx] if y is not None else None)
                 pair = torch.stack([out["d_loss"], out["g_loss"]])

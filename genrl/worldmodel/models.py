@@ -32,6 +32,7 @@ from genrl.errors import CheckpointError, DivergenceError, InputError
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import MLPDiscriminator, MLPGenerator
 from genrl.gan.regularizers import energy_score, r1_penalty
+from genrl.gan.trainer import linear_lr_scale
 from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.progress import ProgressLogger
 from genrl.utils import resolve_device
@@ -177,7 +178,8 @@ class WorldModel(ABC, nn.Module):
         self.has_terminations = bool(term.any())
         self._setup_optim(lr)
         self.term_opt = torch.optim.Adam(self.term_net.parameters(), lr=1e-3)
-        for opt in self._optimizers().values():
+        optimizers = list(self._optimizers().values())
+        for opt in optimizers:
             for group in opt.param_groups:
                 group["initial_lr"] = group["lr"]
         self._gen = torch.Generator(device=self.device).manual_seed(self.seed)
@@ -192,9 +194,10 @@ class WorldModel(ABC, nn.Module):
         self.train()
         for step in range(self.step_count + 1, steps + 1):
             if self.lr_decay:  # a function of the step alone, so a resumed fit follows the same schedule
-                for opt in self._optimizers().values():
+                scale = linear_lr_scale(step - 1, steps)
+                for opt in optimizers:
                     for group in opt.param_groups:
-                        group["lr"] = group["initial_lr"] * (1 - (step - 1) / steps)
+                        group["lr"] = group["initial_lr"] * scale
             idx = torch.randint(len(cn), (batch_size,), device=self.device, generator=self._gen)
             losses = self._loss(cn[idx], yn[idx], step)
             if self.has_terminations:

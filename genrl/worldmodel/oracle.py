@@ -47,10 +47,7 @@ class TrueKernel:
         act = as_float_tensor(act, "act", (self.act_dim,), torch.float64).cpu().numpy()
         if len(obs) != len(act):
             raise InputError(f"obs and actions differ in batch size: {len(obs)} vs {len(act)}")
-        space = self.env.action_space
-        s = np.repeat(self.env._state(obs), n, axis=0)
-        a = np.repeat(np.clip(act, space.low, space.high), n, axis=0)
-        s2, r = self.env._transition(s, a, self.rng)
-        next_obs = torch.as_tensor(self.env._obs(s2), dtype=torch.float32).view(len(obs), n, -1)
-        reward = torch.as_tensor(r, dtype=torch.float32).view(len(obs), n)
+        s2, r = self.env.sample_next_batch(obs, act, n, self.rng)
+        next_obs = torch.from_numpy(s2).view(len(obs), n, -1)
+        reward = torch.from_numpy(r).view(len(obs), n)
         return Prediction(next_obs, reward, torch.zeros(len(obs), n, dtype=torch.bool))
