@@ -64,3 +64,19 @@ def test_training_commands_write_tensorboard_scalars(tmp_path, argv):
     out = tmp_path / "run"
     main([*argv, "--out", str(out), "--quiet", "--tensorboard"])
     assert list((out / "tensorboard").glob("events.out.tfevents.*"))
+
+
+def test_gail_with_sac_saves_a_loadable_policy(tmp_path):
+    """The README's Pendulum example: SB3 pickles a SAC learner's buffer options into policy.zip."""
+    from stable_baselines3 import SAC
+
+    from genrl.gail.demos import record
+
+    demos = tmp_path / "demos.npz"
+    record(SAC("MlpPolicy", "Pendulum-v1", seed=0, device="cpu"), "Pendulum-v1", 2, seed=0).save(demos)
+    out = tmp_path / "gail"
+    assert main(["gail", "--env", "Pendulum-v1", "--algo", "sac", "--demos", str(demos), "--steps", "600", "--out", str(out),
+                 "--quiet"]) == 0  # fmt: skip
+    assert json.loads((out / "metrics.json").read_text())["algo"] == "sac"
+    assert SAC.load(out / "policy.zip", device="cpu").predict([0.0, 1.0, 0.0])[0].shape == (1,)
+    assert (out / "reward.safetensors").exists() and (out / "learning_curve.png").exists()

@@ -127,14 +127,16 @@ class RelabelingReplayBuffer(ReplayBuffer):
     """An SB3 replay buffer whose sampled rewards come from the current discriminator at sample time.
 
     ``reward_fn(obs, scaled_actions, next_obs, terminated)`` gets the stored rows; a stored
-    ``done`` counts as a termination unless it was a time-limit timeout.
+    ``done`` counts as a termination unless it was a time-limit timeout. It is attached after the
+    learner is built, not passed through ``replay_buffer_kwargs``: SB3 pickles those kwargs into
+    every saved model, and a closure over the discriminator cannot be pickled.
     """
 
-    def __init__(self, *args: Any, reward_fn: Callable[..., np.ndarray], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.reward_fn = reward_fn
+    reward_fn: Callable[..., np.ndarray] | None = None
 
     def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> Any:
+        if self.reward_fn is None:
+            raise InputError("this relabelling replay buffer has no reward function; GAIL attaches one when it builds SAC")
         samples = super()._get_samples(batch_inds, env)
         env_idx = np.zeros(len(batch_inds), dtype=int)
         terminated = self.dones[batch_inds, env_idx] * (1 - self.timeouts[batch_inds, env_idx]) > 0
@@ -223,23 +225,21 @@ class GAIL:
             kwargs: dict[str, Any] = {"n_steps": max(1, self.round_steps // n_envs), "batch_size": 256, "gae_lambda": 0.8,
                                       "gamma": 0.98, "n_epochs": 20, "learning_rate": 1e-3}  # fmt: skip
         else:
-            low, high = env.action_space.low, env.action_space.high
-            fn = lambda o, a, o2, t: self.reward_net.reward(o, low + (a + 1.0) * 0.5 * (high - low), o2, t,  # noqa: E731
-                                                            self.policy.gamma)  # fmt: skip
-            kwargs = {"replay_buffer_class": RelabelingReplayBuffer, "replay_buffer_kwargs": {"reward_fn": fn},
-                      "learning_rate": 1e-3, "learning_starts": 500}  # fmt: skip
+            kwargs = {"replay_buffer_class": RelabelingReplayBuffer, "learning_rate": 1e-3, "learning_starts": 500}
             self.round_steps = round_steps or 1000
         algo_kwargs = dict(algo_kwargs or {})
         if algo_kwargs.get("optimize_memory_usage"):
             raise InputError("optimize_memory_usage is not supported: relabelling needs the stored next observations")
-        if algo == "sac":  # keep the relabelling reward_fn when the user adds buffer options
-            kwargs["replay_buffer_kwargs"].update(algo_kwargs.pop("replay_buffer_kwargs", {}))
         kwargs.update(algo_kwargs)
         self.venv = LearnedRewardVecEnv(venv, self.reward_net, capacity=max(2 * self.round_steps, disc_batch),
                                         normalize=normalize_reward and algo == "ppo")  # fmt: skip
         learner = PPO if algo == "ppo" else SAC
         self.policy = learner("MlpPolicy", self.venv, seed=seed, device=self.device, verbose=0, **kwargs)
         self.venv.gamma = self.policy.gamma
+        if algo == "sac":
+            low, high = env.action_space.low, env.action_space.high
+            self.policy.replay_buffer.reward_fn = lambda o, a, o2, t: self.reward_net.reward(
+                o, low + (a + 1.0) * 0.5 * (high - low), o2, t, self.policy.gamma)  # fmt: skip
         # Demo inputs are fixed (the standardisation is the demos' own), so build them once.
         self.demo_x = self._transition_inputs(self.train_demos)
         self.heldout_x = self._transition_inputs(self.heldout_demos)
