@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/python -m pip install -q -e ".[dev]"
 	touch $@
 
-.PHONY: install quickstart test lint
+.PHONY: install quickstart test test-fast lint type format
 install: $(VENV)/.installed
 
 quickstart: $(VENV)/.installed
@@ -21,5 +21,18 @@ quickstart: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q
 
+# Skips the tests marked slow (long-running quality checks); for the edit-test loop, not for CI.
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q -m "not slow"
+
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check genrl tests experiments
+	$(VENV)/bin/ruff check genrl tests experiments envs
+	$(VENV)/bin/ruff format --check genrl tests experiments envs
+
+type: $(VENV)/.installed
+	$(VENV)/bin/mypy genrl envs
+
+# Rewrites files in place: the formatter first, then the lint fixes ruff can make safely.
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format genrl tests experiments envs
+	$(VENV)/bin/ruff check --fix genrl tests experiments envs

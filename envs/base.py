@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium import spaces
 
 from genrl.errors import InputError
 
@@ -21,11 +22,22 @@ class StochasticEnv(gym.Env):
       (identity by default; the pendulum observes (cos θ, sin θ, θ̇)).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": []}
+    # gymnasium declares metadata as an instance variable; a ClassVar override fails mypy, hence the noqa.
+    metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
+    # Every subclass sets Box spaces; annotated (not assigned) so the clip bounds type-check.
+    observation_space: spaces.Box
+    action_space: spaces.Box
 
     def __init__(self) -> None:
         super().__init__()
         self._s: np.ndarray | None = None
+
+    if TYPE_CHECKING:
+        # The kernel every subclass implements (see the class docstring); declared only for the type checker,
+        # so a subclass that forgets one still fails with AttributeError, as it always has.
+        def _initial_state(self, rng: np.random.Generator) -> np.ndarray: ...
+
+        def _transition(self, s: np.ndarray, a: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]: ...
 
     def _obs(self, state: np.ndarray) -> np.ndarray:
         return state

@@ -14,7 +14,7 @@ logit removes the softmax's redundant degree of freedom and leaves no head witho
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import torch
 from torch import Tensor, nn
@@ -72,6 +72,10 @@ def check_labels(y: Tensor | None, n_classes: int, batch: int) -> None:
 class _Generator(nn.Module):
     """Shared conditioning and virtual-batch-norm plumbing for generators."""
 
+    # Buffers registered in __init__ when ref_size > 0; annotated so the type checker sees Tensors.
+    ref_z: Tensor
+    ref_y: Tensor
+
     def __init__(self, latent_dim: int, n_classes: int, norm: Norm, ref_size: int, seed: int) -> None:
         super().__init__()
         self.latent_dim, self.n_classes, self.norm = latent_dim, n_classes, norm
@@ -104,6 +108,10 @@ class _Discriminator(nn.Module):
 
     ``features`` feeds feature matching; ``classify`` gives the auxiliary class logits.
     """
+
+    if TYPE_CHECKING:
+        # Each subclass defines its own; declared only for the type checker so runtime lookup is unchanged.
+        def features(self, x: Tensor) -> Tensor: ...
 
     def _init_head(self, feat_dim: int, n_classes: int, conditioning: Conditioning, minibatch_kernels: int, sn: bool) -> None:
         self.n_classes, self.conditioning = n_classes, conditioning
@@ -243,7 +251,8 @@ class MLPDiscriminator(_Discriminator):
             if isinstance(layer, nn.Linear) and hasattr(layer, "parametrizations"):
                 out = layer(h) - layer.bias
                 m, s = out.mean(0), out.std(0) + 1e-6
-                layer.parametrizations.weight.original0.div_(s.view(-1, 1))
+                # parametrize's attributes come through nn.Module.__getattr__, typed Tensor | Module in the stubs.
+                cast(Any, layer).parametrizations.weight.original0.div_(s.view(-1, 1))
                 layer.bias.copy_(-m / s)
             if not isinstance(layer, (GaussianNoise, nn.Dropout)):
                 h = layer(h)

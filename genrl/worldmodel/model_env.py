@@ -68,6 +68,9 @@ class ModelEnv(gym.Env):
     """
 
     metadata = {"render_modes": []}  # noqa: RUF012
+    # __init__ refuses anything but Box spaces; annotated so the clip bounds type-check.
+    observation_space: gym.spaces.Box
+    action_space: gym.spaces.Box
 
     def __init__(
         self,

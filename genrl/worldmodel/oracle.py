@@ -27,9 +27,10 @@ class TrueKernel:
 
     def __init__(self, env: gym.Env | str, seed: int = 0) -> None:
         env = gym.make(env) if isinstance(env, str) else env
-        self.env = env.unwrapped
-        if not isinstance(self.env, StochasticEnv):
-            raise InputError(f"TrueKernel needs a genrl StochasticEnv, got {type(self.env).__name__}")
+        unwrapped = env.unwrapped
+        if not isinstance(unwrapped, StochasticEnv):
+            raise InputError(f"TrueKernel needs a genrl StochasticEnv, got {type(unwrapped).__name__}")
+        self.env: StochasticEnv = unwrapped
         self.obs_dim = self.env.observation_space.shape[0]
         self.act_dim = self.env.action_space.shape[0]
         self.device = torch.device("cpu")
