@@ -20,9 +20,9 @@ import numpy as np
 import torch
 
 from genrl.cli import parse_dataclass
-from genrl.cli.gail import random_return
 from genrl.gail import GAIL, record, train_expert
 from genrl.plotting import plot_learning_curves
+from genrl.rollout import random_return
 
 
 @dataclass

@@ -21,7 +21,7 @@ from genrl.cli import parse_dataclass
 from genrl.data import get_mixture
 from genrl.gan.losses import LOSSES
 from genrl.gan.presets import TOY_RECIPES, toy_trainer
-from genrl.metrics import energy_distance, mode_metrics
+from genrl.metrics import mixture_scores
 from genrl.plotting import bar_chart, plot_mixture_samples
 
 
@@ -67,8 +67,7 @@ def main(args: Args) -> None:
                     if diverged:
                         row = {"modes": 0, "hq_fraction": 0.0, "reverse_kl": float("inf"), "energy_distance": float("inf")}
                     else:
-                        row = mode_metrics(samples, mixture)
-                        row["energy_distance"] = energy_distance(samples, mixture.sample(2500, seed + 10_000)[0])
+                        row = mixture_scores(samples, mixture, seed)
                         plot_mixture_samples(samples, mixture.centers, out / f"{data}_{loss}_{tricks}_seed{seed}.png",
                                              title=f"{data} {loss} {tricks} seed {seed}: {row['modes']} modes, "
                                              f"{100 * row['hq_fraction']:.1f}% HQ")  # fmt: skip

@@ -34,9 +34,10 @@ import genrl  # noqa: F401  (registers the genrl/ envs)
 from genrl.cli import parse_dataclass
 from genrl.plotting import plot_learning_curves
 from genrl.worldmodel import make_world_model
-from genrl.worldmodel.dyna import DynaConfig, dyna_sac, evaluate, pendulum_reward
+from genrl.worldmodel.dyna import DynaConfig, dyna_sac, evaluate
 from genrl.worldmodel.oracle import TrueKernel
 from genrl.worldmodel.pets import PETSConfig, mpc_loop
+from genrl.worldmodel.rewards import pendulum_reward
 
 
 @dataclass

@@ -25,8 +25,9 @@ import torch
 import genrl  # noqa: F401  (registers the envs)
 from genrl.cli import parse_dataclass
 from genrl.plotting import bar_chart
-from genrl.worldmodel import collect, world_model_for
-from genrl.worldmodel.evaluate import energy_score, one_step_energy_distance, rollout_error
+from genrl.rollout import collect
+from genrl.worldmodel import world_model_for
+from genrl.worldmodel.evaluate import model_energy_score, one_step_energy_distance, rollout_error
 
 # Model names this script accepts: the three models with their defaults, and two recipe ablations.
 VARIANTS: dict[str, tuple[str, dict]] = {
@@ -67,7 +68,7 @@ def main(args: Args) -> None:
                 base, options = VARIANTS[kind]
                 model = world_model_for(base, env, seed=seed, **options).fit(train, steps=args.steps, device="cpu")
                 row = {"env": env_id, "model": kind, "seed": seed, "seconds": round(time.perf_counter() - t0, 1),
-                       "energy_score": energy_score(model, held_out[:2000]),
+                       "energy_score": model_energy_score(model, held_out[:2000]),
                        "rollout_error": rollout_error(model, env_id, seed=seed)}  # fmt: skip
                 if hasattr(env.unwrapped, "sample_next"):
                     row.update(one_step_energy_distance(model, env.unwrapped, held_out[: args.probes], seed=seed))

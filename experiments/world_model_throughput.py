@@ -24,7 +24,8 @@ import torch
 import genrl  # noqa: F401
 from genrl.cli import parse_dataclass
 from genrl.plotting import bar_chart
-from genrl.worldmodel import collect, make_world_model
+from genrl.rollout import collect
+from genrl.worldmodel import make_world_model
 from genrl.worldmodel.model_env import BatchedModelEnv
 
 

@@ -5,7 +5,7 @@ from stable_baselines3 import PPO
 
 from genrl.errors import InputError
 from genrl.gail import load_demos, record
-from genrl.worldmodel import Transitions
+from genrl.transitions import Transitions
 
 
 @pytest.fixture(scope="module")

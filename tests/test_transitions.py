@@ -3,7 +3,8 @@ import pytest
 
 import genrl  # noqa: F401
 from genrl.errors import InputError
-from genrl.worldmodel import Transitions, collect
+from genrl.rollout import collect
+from genrl.transitions import Transitions
 
 
 def test_collect_keeps_true_final_observations_and_round_trips(tmp_path):

@@ -4,7 +4,8 @@ import torch
 
 import genrl  # noqa: F401
 from genrl.errors import InputError
-from genrl.worldmodel import WorldModel, collect, make_world_model
+from genrl.rollout import collect, rollout
+from genrl.worldmodel import WorldModel, make_world_model
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +66,6 @@ def test_model_env_passes_check_env_and_trains_sb3(fork_data):
 
 @pytest.mark.parametrize("method", ["cem", "mppi"])
 def test_mpc_through_a_learned_model_beats_random_actions(fork_data, method):
-    import gymnasium as gym
-
     from genrl.worldmodel.model_env import BatchedModelEnv
     from genrl.worldmodel.planner import MPCPlanner
 
@@ -77,13 +76,7 @@ def test_mpc_through_a_learned_model_beats_random_actions(fork_data, method):
                          iterations=3, particles=1, method=method)  # fmt: skip
 
     def episode_return(policy, seed):
-        env = gym.make("genrl/Fork2D-v0")
-        obs, _ = env.reset(seed=seed)
-        total, done = 0.0, False
-        while not done:
-            obs, r, term, trunc, _ = env.step(policy(obs))
-            total, done = total + r, term or trunc
-        return total
+        return rollout(policy, "genrl/Fork2D-v0", 1, seed=seed).returns[0]
 
     rng = np.random.default_rng(0)
     random_return = np.mean([episode_return(lambda o: rng.uniform(-1, 1, 2), s) for s in range(3)])

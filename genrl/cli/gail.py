@@ -15,6 +15,7 @@ from genrl.cli import add_common, write_metrics
 from genrl.errors import InputError
 from genrl.gail import GAIL, load_demos, record, train_expert
 from genrl.plotting import plot_curves
+from genrl.rollout import random_return, rollout
 from genrl.utils import seed_everything
 
 CHECKPOINT = "checkpoint.safetensors"
@@ -70,8 +71,8 @@ def run_train_expert(args: argparse.Namespace) -> dict[str, Any]:
     model = train_expert(args.env, args.steps, seed=args.seed, device=args.device, progress=not args.quiet)
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / "expert.zip")
-    returns = record(model, args.env, episodes=10, seed=args.seed + 1000).meta["episode_returns"]
-    metrics = {"env": args.env, "algo": type(model).__name__.lower(), "expert_return": float(np.mean(returns)),
+    expert_return = rollout(model, args.env, episodes=10, seed=args.seed + 1000).mean_return
+    metrics = {"env": args.env, "algo": type(model).__name__.lower(), "expert_return": expert_return,
                "env_steps": model.num_timesteps, "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
     write_metrics(args.out, metrics)
     return metrics
@@ -89,19 +90,6 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
     demos.save(args.out)
     print(f"recorded {len(demos)} transitions, mean return {np.mean(demos.meta['episode_returns']):.1f} -> {args.out}")
     return {"transitions": len(demos)}
-
-
-def random_return(env_id: str, episodes: int = 20, seed: int = 0) -> float:
-    env = gym.make(env_id)
-    env.action_space.seed(seed)
-    total = 0.0
-    for ep in range(episodes):
-        env.reset(seed=seed + ep)
-        done = False
-        while not done:
-            _, r, term, trunc, _ = env.step(env.action_space.sample())
-            total, done = total + r, term or trunc
-    return total / episodes
 
 
 def run_gail(args: argparse.Namespace) -> dict[str, Any]:
@@ -126,7 +114,7 @@ def run_gail(args: argparse.Namespace) -> dict[str, Any]:
     gail.learn(args.steps, progress=not args.quiet, tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None,
                checkpoint_path=ckpt, checkpoint_every=args.checkpoint_every)  # fmt: skip
     train_seconds = gail.history[-1]["seconds"] if gail.history else time.perf_counter() - t0
-    learner = float(np.mean(record(gail.policy, args.env, 10, seed=args.seed + 1000).meta["episode_returns"]))
+    learner = rollout(gail.policy, args.env, 10, seed=args.seed + 1000).mean_return
     expert = float(np.mean(demos.meta.get("episode_returns", [np.nan])))
     rand = random_return(args.env, seed=args.seed)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -14,15 +14,16 @@ from genrl.cli import add_common, write_metrics
 from genrl.errors import InputError
 from genrl.plotting import plot_curves, plot_mixture_samples
 from genrl.progress import ProgressLogger
+from genrl.rollout import collect
+from genrl.transitions import Transitions
 from genrl.utils import seed_everything
-from genrl.worldmodel import Transitions, WorldModel, collect, world_model_for
-from genrl.worldmodel.dyna import DynaConfig, dyna_sac, pendulum_reward
-from genrl.worldmodel.evaluate import energy_score, one_step_energy_distance, rollout_error
+from genrl.worldmodel import WorldModel, world_model_for
+from genrl.worldmodel.dyna import DynaConfig, dyna_sac
+from genrl.worldmodel.evaluate import model_energy_score, one_step_energy_distance, rollout_error
 from genrl.worldmodel.models import world_model_dims
+from genrl.worldmodel.rewards import REWARD_FNS
 
 MODEL_FILE, DATA_FILE = "model.safetensors", "transitions.npz"
-# Reward functions known in closed form; elsewhere the model's learned reward is used.
-REWARD_FNS = {"Pendulum-v1": pendulum_reward, "genrl/KickedPendulum-v0": pendulum_reward}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -94,7 +95,7 @@ def run_eval(args: argparse.Namespace) -> dict[str, Any]:
         raise InputError(f"the model in {args.out} was trained on an env with other dimensions than {args.env}")
     held_out = collect(args.env, max(args.probes, 1000), seed=args.seed + 1)
     metrics: dict[str, Any] = {"env": args.env, "model": model.kind, "seed": args.seed,
-                               "energy_score": energy_score(model, held_out),
+                               "energy_score": model_energy_score(model, held_out),
                                "rollout_error": rollout_error(model, args.env, seed=args.seed)}  # fmt: skip
     env = gym.make(args.env).unwrapped
     if hasattr(env, "sample_next"):  # a true kernel to compare with

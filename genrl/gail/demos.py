@@ -1,6 +1,6 @@
 """Expert demonstrations: training an SB3 expert, recording it, and checking demos against an env.
 
-Demonstrations are :class:`~genrl.worldmodel.transitions.Transitions` (the same ``.npz`` format:
+Demonstrations are :class:`~genrl.transitions.Transitions` (the same ``.npz`` format:
 obs, act, next_obs, rew, terminated, truncated), with ``meta`` holding ``env_id``, the
 observation and action spaces (``space_signature``) and the recorded episode returns. Loading
 for training checks them against the env the learner will act in.
@@ -22,7 +22,8 @@ import numpy as np
 from gymnasium import spaces
 
 from genrl.errors import InputError
-from genrl.worldmodel.transitions import FIELDS, Transitions
+from genrl.rollout import rollout
+from genrl.transitions import FIELDS, Transitions
 
 # Zoo-style settings that reach expert level within these budgets on 2 CPU cores.
 EXPERTS: dict[str, dict[str, Any]] = {
@@ -82,21 +83,12 @@ def record(policy: Any, env_id: str, episodes: int, seed: int = 0, deterministic
     if episodes < 1:
         raise InputError(f"episodes must be >= 1, got {episodes}")
     env = gym.make(env_id)
-    rows: dict[str, list] = {k: [] for k in FIELDS}
-    returns = []
-    for ep in range(episodes):
-        obs, _ = env.reset(seed=seed + ep)
-        total, done = 0.0, False
-        while not done:
-            act = policy.predict(obs, deterministic=deterministic)[0]
-            nxt, r, term, trunc, _ = env.step(act)
-            for k, v in zip(rows, (obs, act, nxt, r, term, trunc)):
-                rows[k].append(v)
-            obs, total, done = nxt, total + r, term or trunc
-        returns.append(total)
-    meta = {"env_id": env_id, "observation_space": space_signature(env.observation_space),
-            "action_space": space_signature(env.action_space), "episode_returns": returns}  # fmt: skip
-    return Transitions.from_steps(rows, meta)
+    played = rollout(policy, env, episodes, seed=seed, deterministic=deterministic, keep_transitions=True)
+    assert played.transitions is not None
+    played.transitions.meta = {"env_id": env_id, "observation_space": space_signature(env.observation_space),
+                               "action_space": space_signature(env.action_space),
+                               "episode_returns": played.returns}  # fmt: skip
+    return played.transitions
 
 
 def load_demos(path: str | Path, env: gym.Env | None = None) -> Transitions:

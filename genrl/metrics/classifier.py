@@ -3,6 +3,7 @@
 ``ReferenceClassifier`` is a small MLP fit on the real (X, y). Two scores use it:
 
 * :func:`conditional_accuracy`: how often samples generated for class y are classified as y.
+* :func:`conditional_sample_scores`: both of them for class-conditional samples.
 * :func:`classifier_frechet_distance`: the Fréchet distance between Gaussian fits of its
   penultimate-layer features on real and generated images. This is *not* the Inception FID:
   the feature extractor is this project's own classifier, so values compare only across runs
@@ -73,3 +74,13 @@ def classifier_frechet_distance(classifier: ReferenceClassifier, real: Tensor, f
     return frechet_distance_features(
         classifier.features(real).cpu().double().numpy(), classifier.features(fake).cpu().double().numpy()
     )
+
+
+def conditional_sample_scores(
+    classifier: ReferenceClassifier, real: Tensor, samples: Tensor, labels: Tensor
+) -> dict[str, Any]:
+    """``conditional_accuracy``, ``per_class_accuracy`` and ``classifier_frechet_distance`` (against ``real``)
+    of ``samples`` generated for ``labels``."""
+    acc = conditional_accuracy(classifier, samples, labels)
+    return {"conditional_accuracy": acc["accuracy"], "per_class_accuracy": acc["per_class"],
+            "classifier_frechet_distance": classifier_frechet_distance(classifier, real, samples)}  # fmt: skip

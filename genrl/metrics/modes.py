@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from genrl.data import Mixture
+from genrl.metrics.distances import energy_distance
 from genrl.validation import as_float_tensor
 
 
@@ -35,3 +36,11 @@ def mode_metrics(samples: np.ndarray, mixture: Mixture) -> dict[str, float]:
         "hq_fraction": float(hq.mean()),
         "reverse_kl": float((p[nz] * np.log(p[nz] * k)).sum()),
     }
+
+
+def mixture_scores(samples: np.ndarray, mixture: Mixture, seed: int = 0, n_reference: int = 2500) -> dict[str, float]:
+    """:func:`mode_metrics` plus ``energy_distance`` to ``n_reference`` fresh mixture samples (drawn with
+    ``seed + 10_000``)."""
+    result = mode_metrics(samples, mixture)
+    result["energy_distance"] = energy_distance(samples, mixture.sample(n_reference, seed + 10_000)[0])
+    return result

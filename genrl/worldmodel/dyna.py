@@ -17,14 +17,14 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
-import torch
 from stable_baselines3 import SAC
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.logger import configure
 
+from genrl.rollout import rollout
+from genrl.transitions import FIELDS, Transitions
 from genrl.worldmodel.model_env import BatchedModelEnv, TransitionFn
 from genrl.worldmodel.models import WorldModel
-from genrl.worldmodel.transitions import FIELDS, Transitions
 
 
 @dataclass
@@ -62,18 +62,8 @@ def _extend(
 
 
 def evaluate(agent: SAC, env_id: str, episodes: int, seed: int) -> float:
-    """Mean return of the deterministic policy over ``episodes`` real episodes."""
-    env = gym.make(env_id)
-    returns = []
-    for ep in range(episodes):
-        obs, _ = env.reset(seed=seed + 10_000 + ep)
-        total, done = 0.0, False
-        while not done:
-            obs, r, term, trunc, _ = env.step(agent.predict(obs, deterministic=True)[0])
-            total, done = total + r, term or trunc
-        returns.append(total)
-    env.close()
-    return float(np.mean(returns))
+    """Mean return of the deterministic policy over ``episodes`` real episodes (reset seeds ``seed + 10_000 + ep``)."""
+    return rollout(agent, env_id, episodes, seed=seed + 10_000).mean_return
 
 
 def dyna_sac(
@@ -128,9 +118,3 @@ def _imagine(agent: SAC, sim: BatchedModelEnv, start: np.ndarray, length: int) -
         start = s2[~done]
         if not len(start):
             return
-
-
-def pendulum_reward(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
-    """Pendulum-v1's reward as a pure function of (obs, act): -(θ² + 0.1 θ̇² + 0.001 u²)."""
-    th = torch.atan2(obs[:, 1], obs[:, 0])
-    return -(th**2 + 0.1 * obs[:, 2] ** 2 + 0.001 * act[:, 0] ** 2)

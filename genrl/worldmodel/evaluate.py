@@ -4,7 +4,7 @@
   samples and true samples of the next observation (from a :class:`~genrl.envs.StochasticEnv`'s
   ``sample_next``), in units standardised per dimension, averaged over probes — reported beside
   its noise floor, the same statistic between two independent sets of true samples.
-* :func:`energy_score`: ``E||X - y|| - ½ E||X - X'||`` of model samples X against single logged
+* :func:`model_energy_score`: ``E||X - y|| - ½ E||X - X'||`` of model samples X against single logged
   next observations y (a proper scoring rule; needs no simulator, lower is better).
 * :func:`rollout_error`: open-loop multi-step error of the model's mean-free sample path against
   the real env replaying the same actions from the same start.
@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -21,8 +21,8 @@ import torch
 from genrl.errors import InputError
 from genrl.gan import regularizers
 from genrl.metrics.distances import energy_distance
+from genrl.transitions import Transitions
 from genrl.worldmodel.models import WorldModel
-from genrl.worldmodel.transitions import Transitions
 
 
 def one_step_energy_distance(
@@ -42,10 +42,10 @@ def one_step_energy_distance(
             "probes": len(probes)}  # fmt: skip
 
 
-def energy_score(model: WorldModel, data: Transitions, n_samples: int = 64) -> float:
+def model_energy_score(model: WorldModel, data: Transitions, n_samples: int = 64) -> float:
     """Mean energy score of the model's next-observation samples against logged next observations."""
     if n_samples < 2:
-        raise InputError("energy_score needs n_samples >= 2")
+        raise InputError("model_energy_score needs n_samples >= 2")
     scale = torch.as_tensor(data.next_obs.std(0) + 1e-8)
     x = model.sample(data.obs, data.act, n_samples).next_obs.cpu() / scale  # (B, n, d)
     return float(regularizers.energy_score(x, torch.as_tensor(data.next_obs) / scale))
@@ -70,6 +70,8 @@ def rollout_error(model: WorldModel, env_id: str, horizon: int = 20, episodes: i
             if term or trunc:
                 break
         real, simulated = np.array(real_path), np.array(sim_path)
-        errors.append(np.linalg.norm((real - simulated) / (model.ctx_norm.std[: model.obs_dim].cpu().numpy()), axis=1).mean())
+        # A registered buffer types as Tensor | Module through nn.Module.__getattr__ until Standardizer annotates it.
+        std = cast(torch.Tensor, model.ctx_norm.std)
+        errors.append(np.linalg.norm((real - simulated) / (std[: model.obs_dim].cpu().numpy()), axis=1).mean())
     env.close()
     return float(np.mean(errors))

@@ -17,11 +17,11 @@ from typing import Any, Literal
 
 import gymnasium as gym
 
+from genrl.rollout import collect, rollout
 from genrl.worldmodel.model_env import BatchedModelEnv, TransitionFn
 from genrl.worldmodel.models import WorldModel
 from genrl.worldmodel.oracle import TrueKernel
 from genrl.worldmodel.planner import MPCPlanner
-from genrl.worldmodel.transitions import FIELDS, Transitions, collect
 
 
 @dataclass
@@ -59,16 +59,12 @@ def mpc_loop(
         model.fit(data, steps=c.fit_steps, device=device)
         planner = MPCPlanner(BatchedModelEnv(model, reward_fn, termination_fn), low, high, c.horizon, c.population,
                              c.elites, c.iterations, c.particles, c.method, seed=seed + ep)  # fmt: skip
-        rows: dict[str, list] = {k: [] for k in FIELDS}
-        obs, _ = env.reset(seed=seed + 1000 + ep)
-        done, total = False, 0.0
-        while not done:
-            act = planner.act(obs)
-            nxt, r, term, trunc, _ = env.step(act)
-            for k, v in zip(rows, (obs, act, nxt, r, term, trunc)):
-                rows[k].append(v)
-            obs, total, done = nxt, total + float(r), term or trunc
-        data = data.concat(Transitions.from_steps(rows))
+        played = rollout(planner.act, env, 1, seed=seed + 1000 + ep, keep_transitions=True)
+        assert played.transitions is not None
+        data = data.concat(played.transitions)
+        total = 0.0
+        for r in played.rewards[0]:
+            total += float(r)
         row = {"env_steps": len(data), "return": total, "episode": ep + 1}
         curve.append(row)
         if callback is not None:

@@ -1,0 +1,107 @@
+"""Transitions: the (obs, act, next_obs, rew, terminated, truncated) batches every part of genrl
+exchanges (world-model data, GAIL demonstrations), and their file format.
+
+Collecting them from an env is :func:`genrl.rollout.collect` (random or policy steps in vectorised
+copies) or :func:`genrl.rollout.rollout` (whole episodes).
+
+File format (``.npz``, read with ``allow_pickle=False``):
+
+=============== ============== =========================================================
+key             shape / dtype  meaning
+=============== ============== =========================================================
+``obs``         (N, d_obs) f32 observation before the step
+``act``         (N, d_act) f32 action taken (discrete actions stored as one column)
+``next_obs``    (N, d_obs) f32 observation after the step (the true final observation at
+                               episode ends, not the reset one)
+``rew``         (N,) f32       reward
+``terminated``  (N,) bool      the episode ended by termination (no bootstrapping)
+``truncated``   (N,) bool      the episode was cut by a time limit
+``meta``        () str         JSON: ``{"format": "genrl-transitions-1", "env_id": ...}``
+=============== ============== =========================================================
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from genrl.errors import InputError
+from genrl.validation import as_array
+
+FORMAT = "genrl-transitions-1"
+FIELDS = ("obs", "act", "next_obs", "rew", "terminated", "truncated")  # the arrays of a Transitions, in order
+
+
+@dataclass
+class Transitions:
+    """A batch of N transitions (see the module docstring for shapes)."""
+
+    obs: np.ndarray
+    act: np.ndarray
+    next_obs: np.ndarray
+    rew: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.obs = as_array(self.obs, "transitions: obs", np.float32, (-1,))
+        row_shapes = {"act": (-1,), "next_obs": (-1,), "rew": (), "terminated": (), "truncated": ()}
+        for name, row_shape in row_shapes.items():
+            dtype = bool if name in ("terminated", "truncated") else np.float32
+            setattr(self, name, as_array(getattr(self, name), f"transitions: {name}", dtype, row_shape, len(self.obs)))
+        if self.next_obs.shape != self.obs.shape:
+            raise InputError(f"transitions: next_obs shape {self.next_obs.shape} differs from obs shape {self.obs.shape}")
+        for name in ("obs", "act", "next_obs", "rew"):
+            if not np.isfinite(getattr(self, name)).all():
+                raise InputError(f"transitions: {name} contains NaN or inf")
+
+    def __len__(self) -> int:
+        return len(self.obs)
+
+    def split(self, fraction: float, seed: int = 0) -> tuple[Transitions, Transitions]:
+        """Random (1 - fraction, fraction) split, e.g. train / held-out."""
+        idx = np.random.default_rng(seed).permutation(len(self))
+        cut = round(len(self) * (1 - fraction))
+        return self[idx[:cut]], self[idx[cut:]]
+
+    def __getitem__(self, idx: Any) -> Transitions:
+        return Transitions(self.obs[idx], self.act[idx], self.next_obs[idx], self.rew[idx], self.terminated[idx],
+                           self.truncated[idx], dict(self.meta))  # fmt: skip
+
+    def concat(self, other: Transitions) -> Transitions:
+        """These transitions followed by ``other``'s (same shapes); keeps this one's meta."""
+        return Transitions(*(np.concatenate([getattr(self, k), getattr(other, k)]) for k in FIELDS), dict(self.meta))
+
+    @classmethod
+    def from_steps(cls, rows: dict[str, list], meta: dict[str, Any] | None = None) -> Transitions:
+        """Stack per-step lists ``{field: [value per step]}`` (keys: :data:`FIELDS`) into transitions."""
+        return cls(**{k: np.array(rows[k]) for k in FIELDS}, meta=meta or {})
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = json.dumps({"format": FORMAT, **self.meta})
+        with open(path, "wb") as f:  # a file object keeps numpy from appending ".npz" to the name
+            np.savez_compressed(f, obs=self.obs, act=self.act, next_obs=self.next_obs, rew=self.rew,
+                                terminated=self.terminated, truncated=self.truncated, meta=np.array(meta))  # fmt: skip
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Transitions:
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError) as e:
+            raise InputError(f"cannot read transitions from {str(path)!r}: {e}") from None
+        missing = {"obs", "act", "next_obs", "rew", "terminated", "truncated", "meta"} - data.keys()
+        if missing:
+            raise InputError(f"{str(path)!r} is not a transitions file: missing {sorted(missing)}")
+        meta = json.loads(str(data.pop("meta")))
+        if meta.pop("format", None) != FORMAT:
+            raise InputError(f"{str(path)!r} has an unknown transitions format")
+        return cls(**data, meta=meta)
