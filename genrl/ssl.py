@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -40,12 +38,13 @@ from sklearn.utils.validation import check_is_fitted
 from torch import Tensor, nn
 
 from genrl import distributed
-from genrl.errors import DivergenceError, InputError
+from genrl.errors import InputError
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
-from genrl.gan.regularizers import EMA, HistoricalAverage, feature_matching_loss
-from genrl.io import load_checkpoint, restoring, save_checkpoint
-from genrl.progress import ProgressLogger
+from genrl.gan.regularizers import EMA, HistoricalAverage
+from genrl.gan.update import AdversarialUpdate, Classifier, Generator, feature_matching, historical_averaging
+from genrl.io import load_checkpoint, restoring
+from genrl.training import Callback, Row, capture_rng, restore_rng, run, split_streams
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor, as_label_tensor
 
@@ -88,15 +87,15 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         global generator). ``fit`` seeds torch's global generator with it.
     :param device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
     :param verbose: show a progress bar with supervised loss, unsupervised loss and labeled accuracy.
-    :param callback: called as ``callback(estimator, step)`` every ``log_every`` steps (e.g. to
-        record test error against time); ``predict`` works inside it. ``history_`` holds one row per
-        call: step, training seconds (callbacks excluded), losses and labeled accuracy.
+    :param callback: called as ``callback(estimator, row)`` after each logged row (every
+        ``log_every`` steps; e.g. to record test error against time); ``predict`` works inside it,
+        and returning ``False`` stops training. ``history_`` holds the rows: step, training seconds
+        (callbacks excluded), losses and labeled accuracy.
     :param checkpoint_path: a file to save training to every ``checkpoint_every`` steps (0: only
-        at the end; saves happen at logging steps) and at the end, atomically as safetensors (no
-        pickle). If it already exists when ``fit`` starts, ``fit`` resumes from it to ``max_steps``,
-        after checking it was written for the same data and parameters, so a killed run is
-        continued by calling ``fit`` again. A path belongs to one fit: do not give it to an
-        estimator that is cloned for several fits (cross-validation, grid search).
+        at the end) and at the end, atomically as safetensors (no pickle). To continue a killed
+        run, ``SSLGANClassifier.load(path).fit(X, y)`` (same data and parameters). A path belongs
+        to one fit: do not give it to an estimator that is cloned for several fits
+        (cross-validation, grid search).
     :param tensorboard_dir: write the logged rows as TensorBoard scalars there.
     """
 
@@ -124,7 +123,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         random_state: int | None = None,
         device: str = "auto",
         verbose: bool = False,
-        callback: Callable[[SSLGANClassifier, int], None] | None = None,
+        callback: Callback | None = None,
         log_every: int = 100,
         checkpoint_path: str | None = None,
         checkpoint_every: int = 1000,
@@ -214,10 +213,15 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> SSLGANClassifier:
         """Train on ``X`` (all rows unlabeled data) with labels ``y`` (``-1`` = unlabeled).
 
+        On an estimator from :meth:`load` of a checkpoint written during ``fit``, ``fit`` instead
+        continues that run to ``max_steps``, after checking it was written for the same data and
+        parameters; otherwise every call is a fresh fit.
+
         :param X: ``(N, n_features)`` or images ``(N, C, H, W)``.
         :param y: ``(N,)`` integer labels, ``-1`` for unlabeled rows.
         """
         self._check_params()
+        resume = self.__dict__.pop("_resume", None)
         X = self._check_X(X, fitted=False)
         y = as_label_tensor(y, "y", X.shape[0], allow_unlabeled=True).numpy()
         labeled = y != -1
@@ -234,144 +238,44 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         device = resolve_device(self.device)
         seed = int(np.random.randint(2**31)) if self.random_state is None else int(self.random_state)
         torch.manual_seed(seed)
-        rng = torch.Generator(device=device).manual_seed(seed)
-
         x_all = self._scale(X).to(device)
-        x_lab = x_all[torch.from_numpy(labeled).to(device)]
-        y_lab = torch.from_numpy(np.searchsorted(self.classes_, y[labeled])).to(device)
-        D, G = self._build(self.n_features_in_, len(self.classes_))
-        D, G = D.to(device), (G.to(device) if G is not None else None)
-        if isinstance(D, MLPDiscriminator) and self.weight_norm:
-            D.init_from_data(x_all[torch.randperm(len(x_all), generator=rng, device=device)[:500]])
-        nets = [m for m in (D, G) if m is not None]
-        for net in nets:  # rank 0's weights everywhere, then a data and noise stream per rank
-            distributed.broadcast_module(net)
-        if distributed.rank():
-            torch.manual_seed(distributed.rank_seed(seed))
-            rng.manual_seed(distributed.rank_seed(seed))
-        opt_d = torch.optim.Adam(D.parameters(), lr=self.lr, betas=(0.5, 0.999))
-        opt_g = torch.optim.Adam(G.parameters(), lr=self.lr, betas=(0.5, 0.999)) if G is not None else None
-        avg = EMA(D, self.polyak_decay) if self.polyak_decay else None
-        ha = [HistoricalAverage(m.parameters()) for m in (D, G) if m is not None] if self.historical_averaging else []
-        d_cost = get_loss("non_saturating")
-        real_target = 1.0 - self.label_smoothing
-        self.D_, self.G_, self.avg_ = D, G, avg
-        self.history_: list[dict[str, float]] = []
-        fingerprint = _fingerprint(X, y, self.get_params())
-        opts = {"opt_d": opt_d, "opt_g": opt_g}
-        start = 1
-        if self.checkpoint_path and Path(self.checkpoint_path).exists():
-            start = self._restore(fingerprint, opts, ha, rng) + 1
-            if distributed.rank():  # the checkpoint holds rank 0's streams
-                rng.manual_seed(distributed.rank_seed(seed) + start)
-                torch.manual_seed(distributed.rank_seed(seed) + start)
-        seconds_before, last_saved = (self.history_[-1]["seconds"] if self.history_ else 0.0), start - 1
-        if self.max_seconds is not None and seconds_before >= self.max_seconds:
-            start = self.max_steps + 1  # the resumed run had already spent its time budget
-
-        B = self.batch_size // distributed.world_size()
-        main = distributed.is_main_process()
-        logger = ProgressLogger(total=self.max_steps, initial=start - 1, enabled=self.verbose and main, desc="SSL-GAN",
-                                tensorboard_dir=self.tensorboard_dir if main else None)  # fmt: skip
-        running = torch.zeros(3, device=device)
-        t0, callback_seconds = time.perf_counter(), 0.0
-        try:
-            for step in range(start, self.max_steps + 1):
-                D.train()
-                i_lab = torch.randint(len(x_lab), (B,), device=device, generator=rng)
-                logits = D.classify(D.features(x_lab[i_lab]))
-                sup = F.cross_entropy(logits, y_lab[i_lab])
-                d_loss, unsup = sup, torch.zeros((), device=device)
-                if G is not None:
-                    x_unl = x_all[torch.randint(len(x_all), (B,), device=device, generator=rng)]
-                    fake = G(torch.rand(B, self.latent_dim, device=device, generator=rng))
-                    unsup = d_cost.d_loss(D(x_unl), D(fake.detach()), real_target)
-                    d_loss = sup + self.unlabeled_weight * unsup
-                if ha:
-                    d_loss = d_loss + self.historical_averaging * ha[0].penalty()
-                opt_d.zero_grad(set_to_none=True)
-                d_loss.backward()
-                distributed.average_gradients(D)
-                opt_d.step()
-                if G is not None:
-                    x_unl2 = x_all[torch.randint(len(x_all), (B,), device=device, generator=rng)]
-                    if self.generator_loss == "feature_matching":
-                        g_loss = feature_matching_loss(D.features(x_unl2), D.features(fake))
-                    else:
-                        g_loss = d_cost.g_loss(D(fake))
-                    if ha:
-                        g_loss = g_loss + self.historical_averaging * ha[1].penalty()
-                    opt_g.zero_grad(set_to_none=True)
-                    g_loss.backward(inputs=list(G.parameters()))
-                    distributed.average_gradients(G)
-                    opt_g.step()
-                distributed.average_buffers(*nets)  # before the Polyak average copies them
-                for a in (avg, *ha):
-                    if a is not None:
-                        a.update()
-                running += torch.stack([sup.detach(), unsup.detach(), (logits.argmax(1) == y_lab[i_lab]).float().mean()])
-                if step % self.log_every == 0 or step == self.max_steps:
-                    n = self.log_every if step % self.log_every == 0 else step % self.log_every
-                    s, u, acc = distributed.all_reduce(running / n, "mean").tolist()
-                    if not (np.isfinite(s) and np.isfinite(u)):
-                        raise DivergenceError(f"SSL-GAN training diverged at step {step} (non-finite loss); lower lr")
-                    # The slowest rank's clock, so that every rank stops at the same step under max_seconds.
-                    elapsed = torch.tensor(time.perf_counter() - t0 - callback_seconds, dtype=torch.float64, device=device)
-                    row = {"step": step, "seconds": seconds_before + float(distributed.all_reduce(elapsed, "max")),
-                           "sup_loss": s, "unsup_loss": u, "labeled_acc": acc}  # fmt: skip
-                    self.history_.append(row)
-                    logger.log(row, advance=n)
-                    running.zero_()
-                    if self.callback is not None:
-                        t_cb = time.perf_counter()
-                        self.callback(self, step)
-                        callback_seconds += time.perf_counter() - t_cb
-                    stop = self.max_seconds is not None and row["seconds"] > self.max_seconds
-                    due = stop or step == self.max_steps or 0 < self.checkpoint_every <= step - last_saved
-                    if self.checkpoint_path and due:
-                        self._save(step, fingerprint, opts, ha, rng)
-                        last_saved = step
-                    if stop:
-                        break
-        finally:
-            logger.close()
+        game = _KPlus1Game(self, x_all, torch.from_numpy(labeled).to(device),
+                           torch.from_numpy(np.searchsorted(self.classes_, y[labeled])).to(device), seed, device)  # fmt: skip
+        game.fingerprint = _fingerprint(X, y, self.get_params())
+        if resume is not None:
+            game.restore(resume)
+        self.D_, self.G_, self.avg_, self.history_ = game.D, game.G, game.avg, game.history
+        run(game, self.max_steps, log_every=self.log_every, progress=self.verbose, desc="SSL-GAN",
+            tensorboard_dir=self.tensorboard_dir, checkpoint_path=self.checkpoint_path,
+            checkpoint_every=self.checkpoint_every, callback=self.callback, owner=self, max_seconds=self.max_seconds,
+            what="SSL-GAN")  # fmt: skip
         return self
 
     # ------------------------------------------------------------------ checkpoints
-    def _save(self, step: int, fingerprint: str, opts: dict, ha: list[HistoricalAverage], rng: torch.Generator) -> None:
-        if not distributed.is_main_process():
-            return
-        state = {"kind": "SSLGANClassifier", "fingerprint": fingerprint, "step": step, "history": self.history_,
-                 "D": self.D_.state_dict(), "G": self.G_.state_dict() if self.G_ is not None else None,
-                 "avg": self.avg_.module.state_dict() if self.avg_ is not None else None,
-                 "ha": [{"averages": a.averages, "count": a.count} for a in ha],
-                 "opt": {k: o.state_dict() for k, o in opts.items() if o is not None},
-                 "rng": rng.get_state(), "torch_rng": torch.get_rng_state()}  # fmt: skip
-        save_checkpoint(self.checkpoint_path, state)
-
-    def _restore(self, fingerprint: str, opts: dict, ha: list[HistoricalAverage], rng: torch.Generator) -> int:
-        """Load the checkpoint into the freshly built nets; return the step it was written at."""
-        s = load_checkpoint(self.checkpoint_path, kind="SSLGANClassifier")
-        if s.get("fingerprint") != fingerprint:
-            raise InputError(f"checkpoint {self.checkpoint_path!r} was written for other data or parameters; "
-                             "delete it or pass another checkpoint_path")  # fmt: skip
-        with restoring(self.checkpoint_path):
-            self.D_.load_state_dict(s["D"])
-            if self.G_ is not None:
-                self.G_.load_state_dict(s["G"])
-            if self.avg_ is not None:
-                self.avg_.module.load_state_dict(s["avg"])
-            for a, saved in zip(ha, s["ha"]):
-                a.count = saved["count"]
-                for dst, src in zip(a.averages, saved["averages"]):
-                    dst.copy_(src)
-            for k, o in opts.items():
-                if o is not None:
-                    o.load_state_dict(s["opt"][k])
-            rng.set_state(s["rng"])
-            torch.set_rng_state(s["torch_rng"])
-            self.history_ = list(s["history"])
-            return int(s["step"])
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto") -> SSLGANClassifier:
+        """The estimator saved in a ``checkpoint_path`` file: it predicts as fitted so far, and
+        ``fit`` on the same data continues its run to ``max_steps``."""
+        s = load_checkpoint(path, kind="SSLGANClassifier")
+        with restoring(path):
+            params = {k: tuple(v) if isinstance(v, list) else v for k, v in s["params"].items()}
+            est = cls(**params, device=device)
+            est.checkpoint_path = str(path)
+            f = s["fitted"]
+            est.classes_, est.input_shape_ = f["classes"].numpy(), tuple(f["input_shape"])
+            est.n_features_in_, est.scale_min_, est.scale_range_ = f["n_features_in"], f["scale_min"], f["scale_range"]
+            D, G = est._build(est.n_features_in_, len(est.classes_))
+            dev = resolve_device(device)
+            est.D_, est.G_ = D.to(dev), (G.to(dev) if G is not None else None)
+            est.D_.load_state_dict(s["D"])
+            if est.G_ is not None:
+                est.G_.load_state_dict(s["G"])
+            est.avg_ = EMA(est.D_, est.polyak_decay) if est.polyak_decay else None
+            if est.avg_ is not None:
+                est.avg_.module.load_state_dict(s["avg"])
+            est.history_ = list(s["history"])
+            est._resume = s
+        return est
 
     # ------------------------------------------------------------------ prediction
     @torch.no_grad()
@@ -407,6 +311,109 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         if self.architecture == "conv":
             x = (x + 1) / 2
         return (x.view(n, *self.input_shape_) * self.scale_range_ + self.scale_min_).numpy()
+
+
+class _KPlus1Game:
+    """One :class:`SSLGANClassifier` fit as a :class:`~genrl.training.Trainable`: the K+1 discriminator
+    and the generator, the core's adversarial update with the supervised cross-entropy as an extra
+    discriminator cost, and the data on the device."""
+
+    def __init__(self, est: SSLGANClassifier, x_all: Tensor, labeled: Tensor, y_lab: Tensor, seed: int,
+                 device: torch.device) -> None:  # fmt: skip
+        self.est, self.x_all, self.x_lab, self.y_lab = est, x_all, x_all[labeled], y_lab
+        self.rng = torch.Generator(device=device).manual_seed(seed)
+        self.seed, self.device, self.fingerprint = seed, device, ""
+        D, G = est._build(est.n_features_in_, len(est.classes_))
+        self.D, self.G = D.to(device), (G.to(device) if G is not None else None)
+        if isinstance(self.D, MLPDiscriminator) and est.weight_norm:
+            self.D.init_from_data(x_all[torch.randperm(len(x_all), generator=self.rng, device=device)[:500]])
+        nets = [m for m in (self.D, self.G) if m is not None]
+        for net in nets:  # rank 0's weights everywhere, then a data and noise stream per rank
+            distributed.broadcast_module(net)
+        split_streams(seed, self.rng)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=est.lr, betas=(0.5, 0.999))
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=est.lr, betas=(0.5, 0.999)) if self.G is not None else None
+        self.avg = EMA(self.D, est.polyak_decay) if est.polyak_decay else None
+        self.ha = [HistoricalAverage(m.parameters()) for m in nets] if est.historical_averaging else []
+        d_costs = [historical_averaging(self.ha[0], est.historical_averaging)] if self.ha else []
+        g_costs = [feature_matching(1.0)] if est.generator_loss == "feature_matching" else []
+        g_costs += [historical_averaging(self.ha[1], est.historical_averaging)] if len(self.ha) > 1 else []
+        fm = est.generator_loss == "feature_matching"
+        self.update = AdversarialUpdate(cast(Classifier, self.D), self.opt_d, get_loss("non_saturating"),
+                                        G=cast(Generator, self.G), opt_g=self.opt_g, label_smoothing=est.label_smoothing,
+                                        adversarial_weight=(est.unlabeled_weight, 0.0 if fm else 1.0),
+                                        d_costs=d_costs, g_costs=g_costs)  # fmt: skip
+        self.B = est.batch_size // distributed.world_size()
+        self.step_count = 0
+        self.history: list[Row] = []
+
+    def _rows(self, n: int) -> Tensor:
+        return torch.randint(n, (self.B,), device=self.device, generator=self.rng)
+
+    def train_step(self) -> dict[str, Tensor]:
+        D, G, up = self.D, self.G, self.update
+        D.train()
+        i_lab = self._rows(len(self.x_lab))
+        logits = D.classify(D.features(self.x_lab[i_lab]))
+        sup = F.cross_entropy(logits, self.y_lab[i_lab])
+        d_loss, unsup = sup, torch.zeros((), device=self.device)
+        if G is not None:
+            x_unl = self.x_all[self._rows(len(self.x_all))]
+            fake = G(torch.rand(self.B, self.est.latent_dim, device=self.device, generator=self.rng))
+            d_loss, j = up.discriminator_loss(x_unl, fake.detach(), extra=sup)
+            unsup = cast(Tensor, j.adversarial_cost)
+        elif self.ha:
+            d_loss = sup + self.est.historical_averaging * self.ha[0].penalty()
+        up.step_discriminator(d_loss)
+        if G is not None:
+            x_unl2 = self.x_all[self._rows(len(self.x_all))]
+            h_real = D.features(x_unl2) if self.est.generator_loss == "feature_matching" else None
+            g_loss, _ = up.generator_loss(fake, real_features=h_real)
+            up.step_generator(g_loss)
+        distributed.average_buffers(*(m for m in (D, G) if m is not None))  # before the Polyak average copies them
+        for a in (self.avg, *self.ha):
+            if a is not None:
+                a.update()
+        self.step_count += 1
+        acc = (logits.argmax(1) == self.y_lab[i_lab]).float().mean()
+        return {"sup_loss": sup.detach(), "unsup_loss": unsup.detach(), "labeled_acc": acc}
+
+    def state(self) -> dict[str, Any]:
+        est = self.est
+        params = {k: v for k, v in est.get_params().items() if k not in ("callback", "device", "checkpoint_path")}
+        fitted = {"classes": torch.from_numpy(est.classes_), "input_shape": list(est.input_shape_),
+                  "n_features_in": est.n_features_in_, "scale_min": est.scale_min_,
+                  "scale_range": est.scale_range_}  # fmt: skip
+        return {"kind": "SSLGANClassifier", "params": params, "fitted": fitted, "fingerprint": self.fingerprint,
+                "step": self.step_count, "history": self.history, "seed": self.seed,
+                "D": self.D.state_dict(), "G": self.G.state_dict() if self.G is not None else None,
+                "avg": self.avg.module.state_dict() if self.avg is not None else None,
+                "ha": [{"averages": a.averages, "count": a.count} for a in self.ha],
+                "opt": {"opt_d": self.opt_d.state_dict(), "opt_g": self.opt_g.state_dict() if self.opt_g else None},
+                "rng": capture_rng(self.rng)}  # fmt: skip
+
+    def restore(self, s: dict[str, Any]) -> None:
+        """Continue the run saved in checkpoint state ``s`` (from :meth:`SSLGANClassifier.load`)."""
+        path = self.est.checkpoint_path
+        if s.get("fingerprint") != self.fingerprint:
+            raise InputError(f"checkpoint {path!r} was written for other data or parameters; fit a fresh estimator instead")
+        with restoring(path or "checkpoint"):
+            self.D.load_state_dict(s["D"])
+            if self.G is not None:
+                self.G.load_state_dict(s["G"])
+            if self.avg is not None:
+                self.avg.module.load_state_dict(s["avg"])
+            for a, saved in zip(self.ha, s["ha"]):
+                a.count = saved["count"]
+                for dst, src in zip(a.averages, saved["averages"]):
+                    dst.copy_(src)
+            self.opt_d.load_state_dict(s["opt"]["opt_d"])
+            if self.opt_g is not None:
+                self.opt_g.load_state_dict(s["opt"]["opt_g"])
+            step = int(s["step"])
+            restore_rng(s["rng"], self.rng, fallback_seed=self.seed + step)
+            split_streams(self.seed + step, self.rng)  # the checkpoint holds rank 0's streams
+            self.step_count, self.history = step, list(s["history"])
 
 
 # Parameters that do not change what training computes; a resumed fit may change them.

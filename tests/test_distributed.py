@@ -47,7 +47,7 @@ def _gan_job(rank: int, out: str) -> None:
     grad_probe.weight.grad = torch.full((1, 2), float(rank + 1))
     distributed.average_gradients(grad_probe)
     torch.save({"init": init, "G": G.state_dict(), "D": D.state_dict(), "ema": trainer.ema.module.state_dict(),
-                "rng": trainer.rng.get_state(), "batch": trainer.batch_size, "history": trainer.history.rows,
+                "rng": trainer.rng.get_state(), "batch": trainer.batch_size, "history": trainer.history,
                 "grad": grad_probe.weight.grad}, f"{out}/rank{rank}.pt")  # fmt: skip
 
 

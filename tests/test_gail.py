@@ -95,7 +95,7 @@ def test_gail_run_saves_and_resumes_with_its_step_count_and_curve(demos, tmp_pat
     back.learn(1536)
     assert back.policy.num_timesteps == 1536
     assert len(back.venv.recent()[0]) == len(gail.venv.recent()[0])  # the discriminator's policy window kept its size
-    assert [r["env_steps"] for r in back.history] == [256, 512, 768, 1024, 1280, 1536]
+    assert [r["step"] for r in back.history] == [256, 512, 768, 1024, 1280, 1536]
 
 
 def test_sac_gail_checkpoint_keeps_replay_buffer(tmp_path):

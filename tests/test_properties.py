@@ -29,8 +29,9 @@ from genrl.gan import GANConfig, GANTrainer, MLPDiscriminator, MLPGenerator
 from genrl.io import _digest, load_checkpoint, save_checkpoint
 from genrl.metrics import energy_distance, frechet_distance_features, mmd_rbf, mode_metrics
 from genrl.ssl import SSLGANClassifier
+from genrl.transitions import Transitions
 from genrl.validation import as_float_tensor, as_label_tensor
-from genrl.worldmodel import Transitions, make_world_model
+from genrl.worldmodel import make_world_model
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 QUICK = settings(max_examples=100, deadline=None)
@@ -157,7 +158,7 @@ def _gan(d: int, n_classes: int) -> GANTrainer:
 def test_gan_fit_trains_or_raises_input_error(X, y, n_classes):
     trainer = _gan(2, n_classes)
     if _raises_or(lambda: trainer.fit(X, y, steps=1, progress=False)) is not None:
-        assert trainer.step_count == 1 and np.isfinite(trainer.history.rows[-1]["d_loss"])
+        assert trainer.step_count == 1 and np.isfinite(trainer.history[-1]["d_loss"])
         assert trainer.sample(3, [0, 1, 2] if n_classes else None).shape == (3, 2)
 
 

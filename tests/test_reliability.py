@@ -57,7 +57,7 @@ def test_gan_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path):
     subprocess.run([*_gan_cmd(out, 600), "--resume"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     final = GANTrainer.load(ckpt, device="cpu")
     assert final.step_count == 600
-    steps = [r["step"] for r in final.history.rows]
+    steps = [r["step"] for r in final.history]
     assert steps == sorted(set(steps)) and steps[0] <= killed_at  # one loss curve, continued, never restarted
     assert json.loads((out / "metrics.json").read_text())["steps"] == 600
 
@@ -72,7 +72,7 @@ def test_gail_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path, cartpo
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     final = GAIL.load(ckpt, device="cpu")
     assert final.policy.num_timesteps == 6144
-    steps = [r["env_steps"] for r in final.history]
+    steps = [r["step"] for r in final.history]
     assert steps == list(range(256, 6145, 256))  # one learning curve, continued from the checkpoint, never restarted
     assert json.loads((out / "metrics.json").read_text())["env_steps"] == 6144
 

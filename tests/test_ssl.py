@@ -95,8 +95,8 @@ def test_fit_resumes_exactly_from_its_checkpoint_and_refuses_other_data(digits, 
     straight = SSLGANClassifier(**params).fit(Xtr, y5)
     ckpt = str(tmp_path / "ssl.safetensors")
     SSLGANClassifier(**dict(params, max_steps=30), checkpoint_path=ckpt, checkpoint_every=10).fit(Xtr, y5)
-    resumed = SSLGANClassifier(**params, checkpoint_path=ckpt).fit(Xtr, y5)  # a second call continues the run
+    resumed = SSLGANClassifier.load(ckpt, device="cpu").set_params(max_steps=60).fit(Xtr, y5)  # continues the run
     assert [r["step"] for r in resumed.history_] == list(range(10, 61, 10))
     np.testing.assert_allclose(resumed.predict_proba(Xtr[:50]), straight.predict_proba(Xtr[:50]), rtol=1e-5, atol=1e-7)
     with pytest.raises(InputError, match="other data"):
-        SSLGANClassifier(**params, checkpoint_path=ckpt).fit(Xtr[:-1], y5[:-1])
+        SSLGANClassifier.load(ckpt, device="cpu").fit(Xtr[:-1], y5[:-1])

@@ -52,7 +52,7 @@ def test_every_loss_and_trick_trains_without_error(loss):
                     r1=1.0, ema_decay=0.9, lr_schedule="linear")  # fmt: skip
     t = small(cfg, minibatch_kernels=4)
     t.fit(DATA, steps=20, progress=False, log_every=5)
-    assert t.step_count == 20 and len(t.history.rows) == 4
+    assert t.step_count == 20 and len(t.history) == 4
     assert t.sample(7).shape == (7, 2)
 
 
@@ -74,14 +74,14 @@ def test_resume_continues_exactly(tmp_path):
     for a, b in zip(straight.G.state_dict().values(), resumed.G.state_dict().values()):
         torch.testing.assert_close(a, b)
     torch.testing.assert_close(straight.sample(5), resumed.sample(5))
-    assert [r["step"] for r in resumed.history.rows] == [10, 20, 30]
+    assert [r["step"] for r in resumed.history] == [10, 20, 30]
 
 
 def test_divergence_is_reported_with_its_step():
     t = small(GANConfig(batch_size=16))
     with torch.no_grad():
         next(t.D.parameters()).fill_(float("nan"))
-    with pytest.raises(DivergenceError, match="non-finite GAN loss at step 1"):
+    with pytest.raises(DivergenceError, match="GAN diverged: non-finite loss at step 1"):
         t.fit(DATA, steps=10, progress=False, log_every=5)
 
 
@@ -91,7 +91,7 @@ def test_divergence_never_overwrites_the_last_good_checkpoint(tmp_path):
     t.fit(DATA, steps=4, progress=False, log_every=10, checkpoint_path=ckpt, checkpoint_every=4)
     with torch.no_grad():
         next(t.G.parameters()).fill_(float("nan"))
-    with pytest.raises(DivergenceError, match=f"step 5; last good checkpoint: {ckpt}"):
+    with pytest.raises(DivergenceError, match=f"step 5; the last good checkpoint is {str(ckpt)!r}"):
         t.fit(DATA, steps=20, progress=False, log_every=10, checkpoint_path=ckpt, checkpoint_every=3)
     good = GANTrainer.load(ckpt, device="cpu")
     assert good.step_count == 4 and all(torch.isfinite(p).all() for p in good.G.parameters())

@@ -107,19 +107,17 @@ def test_world_model_fit_resumes_exactly_from_a_checkpoint(kind, tmp_path):
     straight = make_world_model(kind, 2, 2, hidden=(16, 16), seed=1).fit(data, steps=40, batch_size=32, device="cpu")
     ckpt = tmp_path / "wm.safetensors"
     crashing = make_world_model(kind, 2, 2, hidden=(16, 16), seed=1)
-    step_once = crashing._loss
 
-    def crash_after_20(c, y, step):  # a crash right after the step-20 checkpoint
-        if step == 21:
+    def crash_after_20(model, row):  # a crash right after the step-20 checkpoint
+        if row["step"] == 20:
             raise KeyboardInterrupt
-        return step_once(c, y, step)
 
-    crashing._loss = crash_after_20
     with pytest.raises(KeyboardInterrupt):
-        crashing.fit(data, steps=40, batch_size=32, device="cpu", checkpoint_path=ckpt, checkpoint_every=20)
+        crashing.fit(data, steps=40, batch_size=32, device="cpu", checkpoint_path=ckpt, checkpoint_every=20,
+                     callback=crash_after_20, log_every=20)  # fmt: skip
     resumed = WorldModel.load(ckpt, device="cpu")
     assert resumed.step_count == 20
-    resumed.fit(data, steps=40, batch_size=32, device="cpu", resume=True)
+    resumed.fit(data, steps=40, batch_size=32, device="cpu")  # a loaded fit continues
     assert resumed.step_count == 40
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)

@@ -121,7 +121,7 @@ def run_gail(args: argparse.Namespace) -> dict[str, Any]:
     gail.policy.save(args.out / "policy.zip")
     gail.reward_net.save(args.out / "reward.safetensors")
     curve = [r for r in gail.history if np.isfinite(r["return_mean"])]
-    plot_curves(curve, ["return_mean"], args.out / "learning_curve.png", x="env_steps",
+    plot_curves(curve, ["return_mean"], args.out / "learning_curve.png", x="step",
                 title=f"GAIL-{gail.algo} on {args.env}")  # fmt: skip
     metrics = {"env": args.env, "algo": gail.algo, "return_mean": learner, "expert_return": expert, "random_return": rand,
                "normalized_score": (learner - rand) / (expert - rand), "env_steps": gail.policy.num_timesteps,

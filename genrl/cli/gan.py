@@ -21,8 +21,8 @@ from genrl.data import MIXTURES, get_mixture, load_digits_images
 from genrl.gan.losses import LOSSES
 from genrl.gan.presets import TOY_RECIPES, digits_trainer, toy_trainer
 from genrl.gan.trainer import GANTrainer
-from genrl.metrics import energy_distance, mode_metrics
-from genrl.metrics.classifier import classifier_frechet_distance, conditional_accuracy, train_reference_classifier
+from genrl.metrics import mixture_scores
+from genrl.metrics.classifier import conditional_sample_scores, train_reference_classifier
 from genrl.plotting import image_grid, plot_curves, plot_mixture_samples
 from genrl.utils import seed_everything
 
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     else:
         metrics.update(_score_mixture(trainer, mixture, args.out, args.seed))
         metrics["tricks"] = trainer.config.r1 > 0
-    plot_curves(trainer.history.rows, ["d_loss", "g_loss"], args.out / "losses.png", title="GAN losses")
+    plot_curves(trainer.history, ["d_loss", "g_loss"], args.out / "losses.png", title="GAN losses")
     metrics["seconds"] = round(time.perf_counter() - t0, 2)
     write_metrics(args.out, metrics)
     return metrics
@@ -85,8 +85,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def _score_mixture(trainer: GANTrainer, mixture, out: Path, seed: int) -> dict[str, Any]:
     samples = trainer.sample(2500).cpu().numpy()
-    result = mode_metrics(samples, mixture)
-    result["energy_distance"] = energy_distance(samples, mixture.sample(2500, seed + 10_000)[0])
+    result = mixture_scores(samples, mixture, seed)
     plot_mixture_samples(samples, mixture.centers, out / "samples.png",
                          title=f"{mixture.name}: {result['modes']}/{len(mixture.centers)} modes, "
                          f"{100 * result['hq_fraction']:.1f}% high quality")  # fmt: skip
@@ -97,10 +96,8 @@ def _score_digits(trainer: GANTrainer, X, y, out: Path, seed: int) -> dict[str, 
     clf = train_reference_classifier(X, y, seed=seed, device=str(trainer.device))
     labels = torch.arange(10, device=trainer.device).repeat_interleave(100)
     samples = trainer.sample(len(labels), labels)
-    acc = conditional_accuracy(clf, samples, labels)
-    real = torch.as_tensor(X, device=trainer.device)
-    fd = classifier_frechet_distance(clf, real, samples)
+    scores = conditional_sample_scores(clf, torch.as_tensor(X, device=trainer.device), samples, labels)
     grid = samples.view(10, 100, *samples.shape[1:])[:, :12].reshape(-1, *samples.shape[1:])
     image_grid(grid.cpu().numpy(), out / "samples_per_class.png", nrow=10,
-               title=f"one row per class; classifier agrees {100 * acc['accuracy']:.1f}%")  # fmt: skip
-    return {"conditional_accuracy": acc["accuracy"], "per_class_accuracy": acc["per_class"], "classifier_frechet_distance": fd}
+               title=f"one row per class; classifier agrees {100 * scores['conditional_accuracy']:.1f}%")  # fmt: skip
+    return scores

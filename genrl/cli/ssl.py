@@ -52,12 +52,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.steps:
         params["max_steps"] = args.steps
     ckpt = args.out / "checkpoint.safetensors"
-    if not args.resume and distributed.is_main_process():
-        ckpt.unlink(missing_ok=True)  # a fresh run must not continue an old one
-    distributed.barrier()
-    clf = SSLGANClassifier(**params, random_state=args.seed, device=args.device, verbose=not args.quiet,
-                           checkpoint_path=str(ckpt), checkpoint_every=args.checkpoint_every,
-                           tensorboard_dir=str(args.out / "tensorboard") if args.tensorboard else None)  # fmt: skip
+    run_params = dict(device=args.device, verbose=not args.quiet, checkpoint_path=str(ckpt),
+                      checkpoint_every=args.checkpoint_every,
+                      tensorboard_dir=str(args.out / "tensorboard") if args.tensorboard else None)  # fmt: skip
+    if args.resume and ckpt.exists():  # continues to max_steps; fit refuses other data or parameters
+        clf = SSLGANClassifier.load(ckpt, device=args.device).set_params(max_steps=params["max_steps"], **run_params)
+    else:
+        clf = SSLGANClassifier(**params, random_state=args.seed, **run_params)
     clf.fit(Xtr, y)
     if not distributed.is_main_process():
         return {}

@@ -74,7 +74,7 @@ def run_train(args: argparse.Namespace) -> dict[str, Any]:
         data.save(args.out / DATA_FILE)
         model = world_model_for(args.model, args.env, hidden=tuple(args.hidden), seed=args.seed)
     model.fit(data, steps=args.steps, progress=not args.quiet, device=args.device, checkpoint_path=ckpt,
-              checkpoint_every=args.checkpoint_every, tensorboard_dir=_tensorboard(args), resume=resume)  # fmt: skip
+              checkpoint_every=args.checkpoint_every, tensorboard_dir=_tensorboard(args))  # fmt: skip
     metrics = {"env": args.env, "model": args.model, "transitions": len(data), "steps": args.steps,
                "seed": args.seed, "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
     write_metrics(args.out, metrics)

@@ -30,7 +30,6 @@ fresh episodes (env internals are not saved) but keeps its step count and learni
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -44,28 +43,21 @@ from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.running_mean_std import RunningMeanStd
+from stable_baselines3.common.type_aliases import MaybeCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecEnvWrapper
 
-from genrl.errors import DivergenceError, InputError
+from genrl.errors import InputError
 from genrl.gail.demos import check_demos
 from genrl.gail.reward import RewardNet
-from genrl.gan.losses import bce_d_loss
-from genrl.gan.regularizers import gradient_penalty
+from genrl.gan.losses import get_loss
+from genrl.gan.update import AdversarialUpdate
+from genrl.gan.update import entropy_bonus as entropy_bonus_cost
 from genrl.io import load_checkpoint, restoring, save_checkpoint
-from genrl.progress import ProgressLogger
+from genrl.rollout import make_env
+from genrl.training import Callback, Row, capture_rng, restore_rng, run
+from genrl.transitions import FIELDS, Transitions
 from genrl.utils import resolve_device
-from genrl.worldmodel.transitions import FIELDS, Transitions, make_env
-
-
-def _np_global_state() -> dict[str, Any]:
-    name, keys, pos, has_gauss, cached = np.random.get_state()
-    return {"name": name, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos, "has_gauss": has_gauss,
-            "cached": cached}  # fmt: skip
-
-
-def _set_np_global_state(s: dict[str, Any]) -> None:
-    np.random.set_state((s["name"], s["keys"].numpy().astype(np.uint32), s["pos"], s["has_gauss"], s["cached"]))
-
+from genrl.validation import check_count
 
 _REPLAY_ARRAYS = ("observations", "actions", "next_observations", "rewards", "dones", "timeouts")
 
@@ -215,7 +207,11 @@ class GAIL:
                                     demos.obs.std(0) + 1e-6, use_next_obs, absorbing).to(self.device)  # fmt: skip
         self.disc_opt = torch.optim.Adam(self.reward_net.parameters(), lr=disc_lr)
         self.disc_updates, self.disc_batch = disc_updates, disc_batch
-        self.gp, self.smoothing, self.entropy_bonus = gradient_penalty, label_smoothing, entropy_bonus
+        # The discriminator half of the core's game: demos are real, policy transitions fake.
+        self.update = AdversarialUpdate(self.reward_net.D, self.disc_opt, get_loss("non_saturating"),
+                                        label_smoothing=label_smoothing, gradient_penalty=gradient_penalty,
+                                        d_costs=[entropy_bonus_cost(entropy_bonus)] if entropy_bonus else [])  # fmt: skip
+        self._sb3_callback: MaybeCallback = None
         self.rng = np.random.default_rng(seed)
         n_envs = n_envs if algo == "ppo" else 1
         venv = make_vec_env(partial(make_env, env_id), n_envs=n_envs, seed=seed,
@@ -243,7 +239,7 @@ class GAIL:
         # Demo inputs are fixed (the standardisation is the demos' own), so build them once.
         self.demo_x = self._transition_inputs(self.train_demos)
         self.heldout_x = self._transition_inputs(self.heldout_demos)
-        self.history: list[dict[str, float]] = []
+        self.history: list[Row] = []
         if bc_epochs:
             self._behaviour_cloning(bc_epochs)
 
@@ -265,23 +261,13 @@ class GAIL:
                 loss.backward()
                 opt.step()
 
-    def _disc_step(self, policy_x: torch.Tensor) -> tuple[float, float]:
-        net = self.reward_net
+    def _disc_step(self, policy_x: torch.Tensor) -> torch.Tensor:
+        """One discriminator update on demo (real) vs policy (fake) rows; returns its detached cost."""
         real = self.demo_x[torch.as_tensor(self.rng.integers(len(self.demo_x), size=self.disc_batch))]
         fake = policy_x[torch.as_tensor(self.rng.integers(len(policy_x), size=self.disc_batch))]
-        real_logits, fake_logits = net(real), net(fake)
-        loss = bce_d_loss(real_logits, fake_logits, real_target=1.0 - self.smoothing)
-        if self.gp:
-            loss = loss + self.gp * gradient_penalty(net, real, fake)
-        if self.entropy_bonus:
-            logits = torch.cat([real_logits, fake_logits])
-            p = torch.sigmoid(logits)
-            entropy = -(p * torch.nn.functional.logsigmoid(logits) + (1 - p) * torch.nn.functional.logsigmoid(-logits))
-            loss = loss - self.entropy_bonus * entropy.mean()
-        self.disc_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.disc_opt.step()
-        return loss.item(), float((real_logits > 0).float().mean() / 2 + (fake_logits < 0).float().mean() / 2)
+        loss, _ = self.update.discriminator_loss(real, fake)
+        self.update.step_discriminator(loss)
+        return loss.detach()
 
     @torch.no_grad()
     def discriminator_accuracy(self) -> tuple[float, float]:
@@ -292,47 +278,44 @@ class GAIL:
         return acc_demo, acc_policy
 
     # ------------------------------------------------------------------ training
-    def learn(self, total_steps: int, progress: bool = False, callback: Callable[[dict[str, float]], None] | None = None,
-              tensorboard_dir: str | Path | None = None, checkpoint_path: str | Path | None = None,
-              checkpoint_every: int = 0) -> GAIL:  # fmt: skip
-        """Train until the generator has taken ``total_steps`` env steps (continues across calls).
+    @property
+    def step_count(self) -> int:
+        """Env steps taken by the learner (the run loop's step count)."""
+        return self.policy.num_timesteps
 
-        With ``checkpoint_path``, the run is saved there every ``checkpoint_every`` env steps (at
-        round ends) and at the end. A non-finite discriminator loss stops the run with
-        :class:`~genrl.errors.DivergenceError`; the last checkpoint is left untouched.
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One round: the learner collects and trains on ``round_steps`` env steps under the learned
+        reward, then the discriminator takes ``disc_updates`` steps on the round's transitions."""
+        self.policy.learn(self.round_steps, reset_num_timesteps=False, callback=self._sb3_callback)
+        policy_x = self.reward_net.transition_inputs(*self.venv.recent())
+        return {"disc_loss": torch.stack([self._disc_step(policy_x) for _ in range(self.disc_updates)]).mean()}
+
+    def summary(self) -> dict[str, float]:
+        """Logged with each round: held-out discriminator accuracy (the progress signal that needs no
+        true reward) and the mean true return of the last 10 episodes (NaN before the first ends)."""
+        acc_demo, acc_policy = self.discriminator_accuracy()
+        returns = self.venv.episode_returns[-10:]
+        return {"disc_acc_demo_heldout": acc_demo, "disc_acc_policy": acc_policy,
+                "return_mean": float(np.mean(returns)) if returns else float("nan")}  # fmt: skip
+
+    def learn(self, total_steps: int, progress: bool = False, callback: Callback | None = None,
+              tensorboard_dir: str | Path | None = None, checkpoint_path: str | Path | None = None,
+              checkpoint_every: int = 0, learner_callback: MaybeCallback = None) -> GAIL:  # fmt: skip
+        """Train until the learner has taken ``total_steps`` env steps (continues across calls and
+        after :meth:`load`).
+
+        The loop is :func:`genrl.training.run`, one row per round (``step`` counts env steps):
+        checkpoints every ``checkpoint_every`` env steps (at round ends) and at the end,
+        ``callback(gail, row)`` after each round (``False`` stops), and a non-finite discriminator
+        loss stops the run with :class:`~genrl.errors.DivergenceError`, the last checkpoint untouched.
+
+        :param learner_callback: SB3 callback(s) for the learner's own ``learn`` calls, e.g.
+            ``EvalCallback`` or ``CheckpointCallback`` (they count the learner's steps across rounds).
         """
-        logger = ProgressLogger(total=total_steps, initial=self.policy.num_timesteps, enabled=progress,
-                                tensorboard_dir=tensorboard_dir, desc=f"GAIL-{self.algo}")  # fmt: skip
-        t0 = time.perf_counter() - (self.history[-1]["seconds"] if self.history else 0.0)
-        last_saved = self.policy.num_timesteps
-        try:
-            while self.policy.num_timesteps < total_steps:
-                before = self.policy.num_timesteps
-                n_returns = len(self.venv.episode_returns)
-                self.policy.learn(self.round_steps, reset_num_timesteps=False)
-                policy_x = self.reward_net.transition_inputs(*self.venv.recent())
-                losses = [self._disc_step(policy_x) for _ in range(self.disc_updates)]
-                disc_loss = float(np.mean([x[0] for x in losses]))
-                if not np.isfinite(disc_loss):
-                    where = f"; the last good checkpoint is {str(checkpoint_path)!r}" if checkpoint_path else ""
-                    raise DivergenceError(f"GAIL diverged at env step {self.policy.num_timesteps}: "
-                                          f"discriminator loss {disc_loss}{where}")  # fmt: skip
-                acc_demo, acc_policy = self.discriminator_accuracy()
-                returns = self.venv.episode_returns[n_returns:]
-                row = {"env_steps": self.policy.num_timesteps, "seconds": time.perf_counter() - t0,
-                       "disc_loss": disc_loss, "disc_acc_demo_heldout": acc_demo, "disc_acc_policy": acc_policy,
-                       "return_mean": float(np.mean(returns)) if returns else float("nan")}  # fmt: skip
-                self.history.append(row)
-                logger.log(row, advance=self.policy.num_timesteps - before, step_key="env_steps")
-                if callback is not None:
-                    callback(row)
-                if checkpoint_path and checkpoint_every and self.policy.num_timesteps - last_saved >= checkpoint_every:
-                    self.save(checkpoint_path)
-                    last_saved = self.policy.num_timesteps
-        finally:
-            logger.close()
-        if checkpoint_path:
-            self.save(checkpoint_path)
+        self._sb3_callback = learner_callback
+        run(self, check_count(total_steps, "total_steps"), log_every=1, progress=progress, desc=f"GAIL-{self.algo}",
+            tensorboard_dir=tensorboard_dir, checkpoint_path=checkpoint_path, checkpoint_every=checkpoint_every,
+            callback=callback, what="GAIL")  # fmt: skip
         return self
 
     # ------------------------------------------------------------------ checkpoints
@@ -354,9 +337,7 @@ class GAIL:
             "policy_buffer": {k: torch.from_numpy(np.concatenate(v)) for k, v in self.venv.buf.items() if v},
             "episode_returns": self.venv.episode_returns,
             "history": self.history,
-            "np_rng": json.dumps(self.rng.bit_generator.state),
-            "np_global_rng": _np_global_state(),  # SB3 draws minibatch order and replay samples from it
-            "torch_rng": torch.get_rng_state(),
+            "rng": capture_rng(np_generator=self.rng),  # SB3 draws minibatch order and replay samples from NumPy's
         }  # fmt: skip
         if self.algo == "sac":
             rb = pol.replay_buffer
@@ -390,10 +371,8 @@ class GAIL:
                 gail.venv.buf[k] = list(np.split(v.numpy(), len(v) // gail.venv.num_envs))
             gail.venv.episode_returns = list(s["episode_returns"])
             gail.history = list(s["history"])
-            gail.rng.bit_generator.state = json.loads(s["np_rng"])
-            _set_np_global_state(s["np_global_rng"])
+            restore_rng(s["rng"], np_generator=gail.rng)
             gail.venv.seed(gail.seed + pol.num_timesteps)  # new episodes, not a replay of the run's first ones
-            torch.set_rng_state(s["torch_rng"])
             if gail.algo == "sac":
                 if s["log_ent_coef"] is not None:
                     pol.log_ent_coef.data.copy_(s["log_ent_coef"])

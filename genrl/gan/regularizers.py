@@ -1,4 +1,4 @@
-"""Regularisers and weight averages: gradient penalties, feature matching, energy score, historical averaging, EMA."""
+"""Regularisers and weight averages: gradient penalties, feature matching, entropy, energy score, historical averaging, EMA."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import copy
 from collections.abc import Callable, Iterable
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -33,6 +34,12 @@ def gradient_penalty(
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
     """``||E f(x) - E f(G(z))||²`` on an intermediate discriminator layer (Salimans et al. 2016)."""
     return (real_features.detach().mean(0) - fake_features.mean(0)).pow(2).sum()
+
+
+def binary_entropy(logits: Tensor) -> Tensor:
+    """Entropy (nats) of the Bernoulli distributions with these logits, elementwise."""
+    p = torch.sigmoid(logits)
+    return -(p * F.logsigmoid(logits) + (1 - p) * F.logsigmoid(-logits))
 
 
 def energy_score(samples: Tensor, target: Tensor) -> Tensor:
@@ -81,7 +88,8 @@ class EMA:
 
     @torch.no_grad()
     def update(self) -> None:
-        src, dst = list(self._src.parameters()), list(self.module.parameters())
+        src = list(self._src.parameters())
+        dst: list[Tensor] = list(self.module.parameters())  # _foreach_lerp_ wants list[Tensor]; list is invariant
         torch._foreach_lerp_(dst, [p.detach() for p in src], 1.0 - self.decay)
         for b_dst, b_src in zip(self.module.buffers(), self._src.buffers()):
             b_dst.copy_(b_src)

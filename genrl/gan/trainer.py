@@ -19,32 +19,32 @@ discrimination) are taken per process.
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from genrl import distributed
-from genrl.errors import DivergenceError, InputError
+from genrl.errors import InputError
 from genrl.gan.layers import pack
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import build_net
-from genrl.gan.regularizers import EMA, HistoricalAverage, feature_matching_loss, gradient_penalty, r1_penalty
+from genrl.gan.regularizers import EMA, HistoricalAverage
+from genrl.gan.update import (
+    AdversarialUpdate,
+    Classifier,
+    Generator,
+    auxiliary_classifier,
+    feature_matching,
+    historical_averaging,
+)
 from genrl.io import load_checkpoint, restoring, save_checkpoint
-from genrl.progress import ProgressLogger
+from genrl.schedules import linear_lr_scale
+from genrl.training import Callback, Row, capture_rng, restore_rng, run, split_streams
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor, as_label_tensor, check_count
-
-
-def linear_lr_scale(done: int, total: int, decay_fraction: float = 1.0) -> float:
-    """The lr multiplier after ``done`` of ``total`` steps: 1, then linear to 0 over the last
-    ``decay_fraction`` of the run. A function of the step alone, so resuming needs no scheduler state."""
-    return min(1.0, (total - done) / (total * decay_fraction))
 
 
 @dataclass
@@ -110,23 +110,20 @@ class GANConfig:
             raise InputError(f"betas must be two numbers in [0, 1), got {self.betas}")
 
 
-@dataclass
-class History:
-    """Logged losses: one row per log interval (step and the interval's mean of each loss)."""
-
-    rows: list[dict[str, float]] = field(default_factory=list)
-
-
 class GANTrainer:
     """Trains a generator against a discriminator.
 
-    :param generator: maps ``z (B, latent_dim)`` [and labels ``(B,)``] to samples ``(B, *out_shape)``.
-    :param discriminator: maps packed samples [and labels] to logits ``(B / pack,)``; exposes
-        ``features``, ``head`` and (for AC-GAN) ``classify``.
+    :param generator: maps ``z (B, latent_dim)`` [and labels ``(B,)``] to samples ``(B, *out_shape)``
+        (see :class:`~genrl.gan.update.Generator`).
+    :param discriminator: maps packed samples [and labels] to logits ``(B / pack,)`` through
+        ``features`` and ``head`` (see :class:`~genrl.gan.update.Discriminator`), plus ``classify``
+        for AC-GAN.
     :param config: :class:`GANConfig`.
     :param device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
     :param seed: seeds noise and minibatch sampling (weights are seeded when the nets are built;
         under torchrun rank 0's weights are copied to every rank and each rank gets its own stream).
+
+    ``history`` holds one :data:`~genrl.training.Row` per log interval (``d_loss``, ``g_loss``).
     """
 
     def __init__(
@@ -148,33 +145,37 @@ class GANTrainer:
         for net in (self.G, self.D):  # before the EMA and historical averages copy the weights
             distributed.broadcast_module(net)
         self.amp = False
-        self.loss = get_loss(self.config.loss)
+        loss = get_loss(self.config.loss)
         c = self.config
-        self.gp_weight = self.loss.gradient_penalty if c.gradient_penalty is None else c.gradient_penalty
+        self.gp_weight = loss.gradient_penalty if c.gradient_penalty is None else c.gradient_penalty
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=c.lr_g, betas=c.betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=c.lr_d, betas=c.betas)
         self.ema = EMA(self.G, c.ema_decay) if c.ema_decay else None
         self.ha_g = HistoricalAverage(self.G.parameters()) if c.historical_averaging else None
         self.ha_d = HistoricalAverage(self.D.parameters()) if c.historical_averaging else None
-        self.pack = getattr(self.D, "pack", 1)
-        self.n_classes = getattr(self.G, "n_classes", 0)
+        self.pack: int = getattr(self.D, "pack", 1)
+        self.n_classes: int = getattr(self.G, "n_classes", 0)
         if getattr(self.D, "n_classes", 0) != self.n_classes:
             raise InputError("generator and discriminator must be conditioned on the same number of classes")
-        self.auxiliary = self.n_classes > 0 and getattr(self.D, "conditioning", None) == "auxiliary"
+        auxiliary = self.n_classes > 0 and getattr(self.D, "conditioning", None) == "auxiliary"
         g_out, d_in = getattr(self.G, "out_shape", None), getattr(self.D, "in_shape", None)
         if g_out is not None and d_in is not None and tuple(g_out) != tuple(d_in):
             raise InputError(f"the generator makes samples of shape {tuple(g_out)} but the discriminator takes {tuple(d_in)}")
         self.rng = torch.Generator(device=self.device).manual_seed(seed)
+        D = cast(Classifier, self.D)
+        d_costs = [auxiliary_classifier(D, c.aux_weight, on_real=True)] if auxiliary else []
+        g_costs = [feature_matching(c.feature_matching)] if c.feature_matching else []
+        g_costs += [auxiliary_classifier(D, c.aux_weight, on_real=False)] if auxiliary else []
+        if self.ha_d is not None and self.ha_g is not None:
+            d_costs.append(historical_averaging(self.ha_d, c.historical_averaging))
+            g_costs.append(historical_averaging(self.ha_g, c.historical_averaging))
+        self.update = AdversarialUpdate(D, self.opt_d, loss, G=cast(Generator, self.G), opt_g=self.opt_g,
+                                        label_smoothing=c.label_smoothing, gradient_penalty=self.gp_weight, r1=c.r1,
+                                        d_costs=d_costs, g_costs=g_costs, rng=self.rng)  # fmt: skip
         self.seed = seed
         self.step_count = 0
-        self.history = History()
-        if distributed.rank():
-            self._split_streams(seed)
-
-    def _split_streams(self, seed: int) -> None:
-        """Give this (non-zero) rank its own data, noise and dropout stream derived from ``seed``."""
-        self.rng.manual_seed(distributed.rank_seed(seed))
-        torch.manual_seed(distributed.rank_seed(seed))
+        self.history: list[Row] = []
+        split_streams(seed, self.rng)
 
     def accelerate(self, amp: bool = False, compile: bool = False) -> GANTrainer:
         """Opt-in speed-ups, off by default; they change neither the game nor checkpoints.
@@ -186,9 +187,10 @@ class GANTrainer:
         self.amp = amp
         if compile:
             # Compile the bound methods, not the modules: state-dict keys (checkpoints) stay unchanged.
-            self.G.forward = torch.compile(self.G.forward)
+            self.G.forward = torch.compile(self.G.forward)  # type: ignore[method-assign]
             if not (self.gp_weight or self.config.r1):
-                self.D.features, self.D.head = torch.compile(self.D.features), torch.compile(self.D.head)
+                self.D.features = torch.compile(self.D.features)  # type: ignore[assignment,union-attr]
+                self.D.head = torch.compile(self.D.head)  # type: ignore[assignment,union-attr]
         return self
 
     def _autocast(self) -> torch.autocast:
@@ -197,44 +199,6 @@ class GANTrainer:
     # ------------------------------------------------------------------ one update
     def _noise(self, n: int) -> Tensor:
         return torch.randn(n, self.G.latent_dim, device=self.device, generator=self.rng)
-
-    def _judge(self, x: Tensor, y: Tensor | None) -> tuple[Tensor, Tensor]:
-        """Samples -> (logits, features) of D, packing m samples per judgement."""
-        h = self.D.features(pack(x, self.pack))
-        return self.D.head(h, y).float(), h  # float32 logits for the costs under autocast
-
-    def _d_objective(self, real: Tensor, fake: Tensor, y: Tensor | None) -> tuple[Tensor, Tensor]:
-        c = self.config
-        real_logits, h_real = self._judge(real, y)
-        fake_logits, h_fake = self._judge(fake, y)
-        smooth = {"real_target": 1.0 - c.label_smoothing} if c.label_smoothing else {}
-        loss = self.loss.d_loss(real_logits, fake_logits, **smooth)
-
-        def critic(x: Tensor) -> Tensor:
-            return self.D(x, y)
-
-        if self.gp_weight:
-            loss = loss + self.gp_weight * gradient_penalty(critic, pack(real, self.pack), pack(fake, self.pack), self.rng)
-        if c.r1:
-            loss = loss + 0.5 * c.r1 * r1_penalty(critic, pack(real, self.pack))
-        if self.auxiliary:
-            aux = F.cross_entropy(self.D.classify(h_real), y) + F.cross_entropy(self.D.classify(h_fake), y)
-            loss = loss + c.aux_weight * aux
-        if self.ha_d is not None:
-            loss = loss + c.historical_averaging * self.ha_d.penalty()
-        return loss, h_real.detach()
-
-    def _g_objective(self, fake: Tensor, y: Tensor | None, h_real: Tensor | None) -> Tensor:
-        c = self.config
-        fake_logits, h_fake = self._judge(fake, y)
-        loss = self.loss.g_loss(fake_logits)
-        if c.feature_matching:
-            loss = loss + c.feature_matching * feature_matching_loss(h_real, h_fake)
-        if self.auxiliary:
-            loss = loss + c.aux_weight * F.cross_entropy(self.D.classify(h_fake), y)
-        if self.ha_g is not None:
-            loss = loss + c.historical_averaging * self.ha_g.penalty()
-        return loss
 
     def step(self, real: Tensor, labels: Tensor | None = None) -> dict[str, Tensor]:
         """One generator update (and ``d_steps`` discriminator updates) on a real batch on the device.
@@ -246,42 +210,30 @@ class GANTrainer:
         """
         self.G.train()
         self.D.train()
-        c = self.config
-        chunks = real.chunk(c.d_steps)
-        label_chunks = labels.chunk(c.d_steps) if labels is not None else [None] * c.d_steps
-        g_params = list(self.G.parameters())
+        c, up, m = self.config, self.update, self.pack
         if c.update == "simultaneous":
             with self._autocast():
                 fake = self.G(self._noise(real.shape[0]), labels)
-                d_loss, h_real = self._d_objective(real, fake.detach(), labels)
-                g_loss = self._g_objective(fake, labels, h_real)
-            self.opt_d.zero_grad(set_to_none=True)
-            self.opt_g.zero_grad(set_to_none=True)
-            d_loss.backward()
-            g_loss.backward(inputs=g_params)  # both gradients are taken before either player moves
-            distributed.average_gradients(self.D, self.G)
-            self.opt_d.step()
-            self.opt_g.step()
+                d_loss, j = up.discriminator_loss(pack(real, m), pack(fake.detach(), m), labels)
+                g_loss, _ = up.generator_loss(pack(fake, m), labels, real_features=j.real_features.detach())  # type: ignore[union-attr]
+            up.step_both(d_loss, g_loss)
         else:
+            chunks = real.chunk(c.d_steps)
+            label_chunks = labels.chunk(c.d_steps) if labels is not None else [None] * c.d_steps
             for x, y in zip(chunks, label_chunks):
                 with self._autocast():
                     with torch.no_grad():
                         fake = self.G(self._noise(x.shape[0]), y)
-                    d_loss, h_real = self._d_objective(x, fake, y)
-                self.opt_d.zero_grad(set_to_none=True)
-                d_loss.backward()
-                distributed.average_gradients(self.D)
-                self.opt_d.step()
+                    d_loss, _ = up.discriminator_loss(pack(x, m), pack(fake, m), y)
+                up.step_discriminator(d_loss)
             x, y = chunks[-1], label_chunks[-1]
             with self._autocast():
+                h_real = None
                 if c.feature_matching:
                     with torch.no_grad():
-                        h_real = self.D.features(pack(x, self.pack))
-                g_loss = self._g_objective(self.G(self._noise(x.shape[0]), y), y, h_real)
-            self.opt_g.zero_grad(set_to_none=True)
-            g_loss.backward(inputs=g_params)
-            distributed.average_gradients(self.G)
-            self.opt_g.step()
+                        h_real = self.D.features(pack(x, m))
+                g_loss, _ = up.generator_loss(pack(self.G(self._noise(x.shape[0]), y), m), y, real_features=h_real)
+            up.step_generator(g_loss)
         distributed.average_buffers(self.G, self.D)  # before the EMA copies them
         for avg in (self.ema, self.ha_g, self.ha_d):
             if avg is not None:
@@ -317,65 +269,34 @@ class GANTrainer:
         tensorboard_dir: str | Path | None = None,
         checkpoint_path: str | Path | None = None,
         checkpoint_every: int = 0,
-        callback: Callable[[GANTrainer], None] | None = None,
+        callback: Callback | None = None,
     ) -> GANTrainer:
         """Train until ``step_count == steps`` on data ``X (N, *sample_shape)`` [labels ``y (N,)``].
 
-        Minibatches are drawn with replacement on the device. Losses reach the host only every
-        ``log_every`` steps; a non-finite loss raises :class:`DivergenceError` naming its step.
-        Under torchrun the logged losses are means over processes and only rank 0 shows progress,
-        writes TensorBoard and checkpoints; ``callback`` runs on every rank.
+        Minibatches are drawn with replacement on the device. The loop is :func:`genrl.training.run`:
+        losses reach the host only every ``log_every`` steps, a non-finite loss raises
+        :class:`DivergenceError` naming its step, and ``callback(trainer, row)`` runs after each
+        logged row (on every rank under torchrun) and stops training by returning ``False``.
 
         :param checkpoint_path: where :meth:`save` writes every ``checkpoint_every`` steps and at the end.
-        :param callback: called with the trainer after every log interval.
         """
-        X, y = self._check_data(X, y)
-        per_step = self.batch_size * self.config.d_steps
-        main = distributed.is_main_process()
-        logger = ProgressLogger(total=steps, initial=self.step_count, enabled=progress and main,
-                                tensorboard_dir=tensorboard_dir if main else None)  # fmt: skip
-        running = torch.zeros(2, device=self.device)
-        first_bad = torch.full((), -1, device=self.device, dtype=torch.long)
-        since, t0 = 0, time.perf_counter()
-        # A checkpoint already at the path (e.g. the one this run resumed from) is the last good one so far.
-        last_ckpt = checkpoint_path if checkpoint_path and Path(checkpoint_path).exists() else None
+        steps = check_count(steps, "steps")
+        self._data = self._check_data(X, y)
+        self._total = steps
         try:
-            while self.step_count < steps:
-                if self.config.lr_schedule == "linear":
-                    self._set_lr_scale(linear_lr_scale(self.step_count, steps, self.config.decay_fraction))
-                idx = torch.randint(X.shape[0], (per_step,), device=self.device, generator=self.rng)
-                out = self.step(X[idx], y[idx] if y is not None else None)
-                pair = torch.stack([out["d_loss"], out["g_loss"]])
-                running += pair
-                bad = ~torch.isfinite(pair).all() & (first_bad < 0)
-                first_bad = torch.where(bad, self.step_count, first_bad)
-                since += 1
-                at_end = self.step_count >= steps
-                if since == log_every or at_end:
-                    self._check_finite(first_bad, last_ckpt)
-                    d, g = distributed.all_reduce(running / since, "mean").tolist()
-                    row = {"step": self.step_count, "d_loss": d, "g_loss": g,
-                           "steps_per_s": since / (time.perf_counter() - t0)}  # fmt: skip
-                    self.history.rows.append(row)
-                    logger.log(row, advance=since)
-                    running.zero_()
-                    since, t0 = 0, time.perf_counter()
-                    if callback is not None:
-                        callback(self)
-                if checkpoint_path and ((checkpoint_every and self.step_count % checkpoint_every == 0) or at_end):
-                    self._check_finite(first_bad, last_ckpt)  # never overwrite the last good checkpoint with a diverged state
-                    last_ckpt = self.save(checkpoint_path) if main else Path(checkpoint_path)
+            run(self, steps, log_every=log_every, progress=progress, tensorboard_dir=tensorboard_dir,
+                checkpoint_path=checkpoint_path, checkpoint_every=checkpoint_every, callback=callback, what="GAN")  # fmt: skip
         finally:
-            logger.close()
+            del self._data
         return self
 
-    def _check_finite(self, first_bad: Tensor, last_ckpt: str | Path | None) -> None:
-        """Raise :class:`DivergenceError` if any rank saw a non-finite loss (``first_bad``: its step, or -1)."""
-        never = torch.iinfo(torch.long).max
-        step = int(distributed.all_reduce(torch.where(first_bad < 0, never, first_bad), "min"))
-        if step != never:
-            where = f"; last good checkpoint: {last_ckpt}" if last_ckpt else "; no checkpoint was written"
-            raise DivergenceError(f"non-finite GAN loss at step {step}{where}")
+    def train_step(self) -> dict[str, Tensor]:
+        """One :meth:`step` on a minibatch of the data given to :meth:`fit` (the run loop's step)."""
+        X, y = self._data
+        if self.config.lr_schedule == "linear":
+            self._set_lr_scale(linear_lr_scale(self.step_count, self._total, self.config.decay_fraction))
+        idx = torch.randint(X.shape[0], (self.batch_size * self.config.d_steps,), device=self.device, generator=self.rng)
+        return self.step(X[idx], y[idx] if y is not None else None)
 
     def _set_lr_scale(self, scale: float) -> None:
         for opt, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
@@ -406,7 +327,7 @@ class GANTrainer:
             "config": asdict(self.config),
             "seed": self.seed,
             "step": self.step_count,
-            "history": self.history.rows,
+            "history": self.history,
             "generator": {"spec": self.G.spec, "weights": self.G.state_dict()},
             "discriminator": {"spec": self.D.spec, "weights": self.D.state_dict()},
             "opt_g": self.opt_g.state_dict(),
@@ -415,11 +336,7 @@ class GANTrainer:
             "ha_g": self.ha_g.averages if self.ha_g else None,
             "ha_d": self.ha_d.averages if self.ha_d else None,
             "ha_count": self.ha_g.count if self.ha_g else 0,
-            "rng": self.rng.get_state(),
-            "rng_device": self.device.type,
-            # Dropout and noise layers draw from the global generators.
-            "torch_rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None,
+            "rng": capture_rng(self.rng),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -446,15 +363,8 @@ class GANTrainer:
                 if ha is not None:
                     ha.averages = [a.to(dev) for a in avgs]
                     ha.count = s["ha_count"]
-            torch.set_rng_state(s["torch_rng"])
-            if s["rng_device"] == dev.type:
-                trainer.rng.set_state(s["rng"])
-                if s["cuda_rng"] is not None:
-                    torch.cuda.set_rng_state(s["cuda_rng"], dev)
-            else:  # generator states do not transfer across device types: continue with a derived seed
-                trainer.rng.manual_seed(s["seed"] + s["step"])
-            if distributed.rank():  # the checkpoint holds rank 0's streams
-                trainer._split_streams(s["seed"] + s["step"])
+            restore_rng(s["rng"], trainer.rng, fallback_seed=s["seed"] + s["step"])
+            split_streams(s["seed"] + s["step"], trainer.rng)  # the checkpoint holds rank 0's streams
             trainer.step_count = s["step"]
-            trainer.history.rows = list(s["history"])
+            trainer.history = list(s["history"])
         return trainer

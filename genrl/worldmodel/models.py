@@ -18,9 +18,10 @@ treat it alike.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import gymnasium as gym
 import numpy as np
@@ -28,16 +29,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from genrl.errors import CheckpointError, DivergenceError, InputError
+from genrl import distributed
+from genrl.errors import CheckpointError, InputError
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import MLPDiscriminator, MLPGenerator
-from genrl.gan.regularizers import energy_score, r1_penalty
-from genrl.gan.trainer import linear_lr_scale
+from genrl.gan.regularizers import energy_score
+from genrl.gan.update import AdversarialUpdate, Generator, Judgement, optimizer_step
 from genrl.io import load_checkpoint, restoring, save_checkpoint
-from genrl.progress import ProgressLogger
+from genrl.schedules import linear_lr_scale
+from genrl.training import Callback, Row, capture_rng, restore_rng, run, split_streams
+from genrl.transitions import Transitions
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor, as_label_tensor, check_count
-from genrl.worldmodel.transitions import Transitions
 
 
 @dataclass
@@ -132,12 +135,13 @@ class WorldModel(ABC, nn.Module):
 
     # ---------------------------------------------------------------- model-specific parts
     @abstractmethod
-    def _setup_optim(self, lr: float) -> None:
-        """Create the model's optimisers."""
+    def _optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+        """New optimisers for one fit, by name (the fit owns them and checkpoints them)."""
 
     @abstractmethod
-    def _loss(self, c: Tensor, y: Tensor, step: int) -> dict[str, Tensor]:
-        """One optimisation step on standardised context ``c (B, d_c)`` and targets ``y (B, d_y)``."""
+    def _updater(self, opts: dict[str, torch.optim.Optimizer]) -> Callable[[Tensor, Tensor], dict[str, Tensor]]:
+        """The model's step with these optimisers: standardised contexts ``c (B, d_c)`` and targets
+        ``y (B, d_y)`` -> detached losses (as mbrl-lib's ``Model.update`` takes its optimiser)."""
 
     @abstractmethod
     def _sample_y(self, c: Tensor, n: int) -> Tensor:
@@ -147,14 +151,15 @@ class WorldModel(ABC, nn.Module):
     def fit(self, data: Transitions, steps: int = 5000, batch_size: int = 256, lr: float = 1e-3,
             progress: bool = False, device: str = "auto", checkpoint_path: str | Path | None = None,
             checkpoint_every: int = 0, tensorboard_dir: str | Path | None = None,
-            resume: bool = False) -> WorldModel:  # fmt: skip
-        """Fit on transitions (their shapes must match the model's) for ``steps`` steps.
+            callback: Callback | None = None, log_every: int = 200) -> WorldModel:  # fmt: skip
+        """Fit on transitions (their shapes must match the model's) until ``step_count == steps``.
 
-        Each call is a new fit warm-started from the current weights (Dyna refits this way).
-        With ``resume=True`` on a model loaded from a checkpoint written during ``fit``, the fit
-        instead *continues* that run to ``steps`` in total, with its optimiser, RNG states and
-        standardisation, ending exactly where an uninterrupted run would on the same data (on CPU).
-        With ``checkpoint_path`` the run is saved every ``checkpoint_every`` steps and at the end.
+        Each call is a new fit warm-started from the current weights (Dyna refits this way),
+        except on a model from :meth:`load`: its first ``fit`` continues the saved run to ``steps``
+        in total, with its optimiser, RNG states and standardisation, ending exactly where an
+        uninterrupted run would on the same data (on CPU). The loop is :func:`genrl.training.run`
+        (checkpoints every ``checkpoint_every`` steps and at the end, ``callback(model, row)``);
+        under torchrun every process draws its own ``batch_size / world_size`` rows.
         """
         if not isinstance(data, Transitions):
             raise InputError(f"data must be Transitions, got {type(data).__name__}")
@@ -162,75 +167,17 @@ class WorldModel(ABC, nn.Module):
             raise InputError(f"data has {len(data)} transition; at least 2 are needed")
         check_count(steps, "steps")
         check_count(batch_size, "batch_size")
+        if batch_size % distributed.world_size():
+            raise InputError(f"batch_size {batch_size} must be divisible by the {distributed.world_size()} processes")
         self.to(resolve_device(device))
-        c = self._context(data.obs, data.act)
-        nxt = torch.as_tensor(data.next_obs, device=self.device)
-        y = torch.cat([nxt - c[:, : self.obs_dim], torch.as_tensor(data.rew, device=self.device)[:, None]], 1)
-        if resume and self._resume_state is None:
-            raise InputError("resume=True needs a model loaded from a checkpoint written during fit")
-        resume, self._resume_state = (self._resume_state if resume else None), None
-        if resume is None:
-            self.step_count, self.history = 0, []  # a resumed run keeps the statistics its weights were trained with
-            self.ctx_norm.fit(c)
-            self.y_norm.fit(y)
-        cn, yn = self.ctx_norm(c), self.y_norm(y)
-        term = torch.as_tensor(data.terminated, device=self.device, dtype=torch.float32)
-        self.has_terminations = bool(term.any())
-        self._setup_optim(lr)
-        self.term_opt = torch.optim.Adam(self.term_net.parameters(), lr=1e-3)
-        optimizers = list(self._optimizers().values())
-        for opt in optimizers:
-            for group in opt.param_groups:
-                group["initial_lr"] = group["lr"]
-        self._gen = torch.Generator(device=self.device).manual_seed(self.seed)
-        if resume is not None:
-            for name, opt in self._optimizers().items():
-                opt.load_state_dict(resume["optim"][name])
-            self._gen.set_state(resume["gen_rng"])
-            torch.set_rng_state(resume["torch_rng"])
-        term_in = torch.cat([cn, (nxt - self.ctx_norm.mean[: self.obs_dim]) / self.ctx_norm.std[: self.obs_dim]], 1)
-        logger = ProgressLogger(total=steps, initial=min(self.step_count, steps), enabled=progress,
-                                tensorboard_dir=tensorboard_dir, desc=f"{self.kind} world model")  # fmt: skip
-        self.train()
-        for step in range(self.step_count + 1, steps + 1):
-            if self.lr_decay:  # a function of the step alone, so a resumed fit follows the same schedule
-                scale = linear_lr_scale(step - 1, steps)
-                for opt in optimizers:
-                    for group in opt.param_groups:
-                        group["lr"] = group["initial_lr"] * scale
-            idx = torch.randint(len(cn), (batch_size,), device=self.device, generator=self._gen)
-            losses = self._loss(cn[idx], yn[idx], step)
-            if self.has_terminations:
-                t_loss = F.binary_cross_entropy_with_logits(self.term_net(term_in[idx]).squeeze(1), term[idx])
-                self.term_opt.zero_grad(set_to_none=True)
-                t_loss.backward()
-                self.term_opt.step()
-            self.step_count = step
-            if step % 200 == 0 or step == steps:
-                row = {"step": step, **{k: float(v) for k, v in losses.items()}}
-                if not all(np.isfinite(v) for v in row.values()):
-                    where = f"; the last good checkpoint is {str(checkpoint_path)!r}" if checkpoint_path else ""
-                    raise DivergenceError(f"{self.kind} world model diverged at step {step} ({row}){where}")
-                self.history.append(row)
-                logger.log(row, advance=step - (self.history[-2]["step"] if len(self.history) > 1 else 0))
-            if checkpoint_path and checkpoint_every and step % checkpoint_every == 0 and step < steps:
-                self._save_if_finite(checkpoint_path, step)
-        logger.close()
+        resume, self._resume_state = self._resume_state, None
+        task = _Fit(self, data, steps, batch_size // distributed.world_size(), lr, resume)
+        name = f"{self.kind} world model"
+        run(task, steps, log_every=log_every, progress=progress, desc=name, tensorboard_dir=tensorboard_dir,
+            checkpoint_path=checkpoint_path, checkpoint_every=checkpoint_every, callback=callback, owner=self,
+            what=name)  # fmt: skip
         self.eval()
-        if checkpoint_path:
-            self._save_if_finite(checkpoint_path, steps)
         return self
-
-    def _save_if_finite(self, path: str | Path, step: int) -> None:
-        """Checkpoint, unless a weight went non-finite: then stop without touching the last good file."""
-        if not all(bool(torch.isfinite(p).all()) for p in self.parameters()):
-            raise DivergenceError(f"{self.kind} world model diverged by step {step} (non-finite weights); "
-                                  f"the last good checkpoint is {str(path)!r}")  # fmt: skip
-        self.save(path)
-
-    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """The optimisers created by the last ``fit``, by attribute name."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, torch.optim.Optimizer)}
 
     @torch.no_grad()
     def sample(self, obs: Any, act: Any, n: int = 1) -> Prediction:
@@ -248,16 +195,16 @@ class WorldModel(ABC, nn.Module):
         return Prediction(next_obs, y[..., -1], terminated)
 
     def save(self, path: str | Path) -> Path:
-        """Weights, spec and (after ``fit``) the training state needed to continue it; atomic."""
-        state = {"kind": "WorldModel", "spec": self.spec(), "terminations": self.has_terminations,
-                 "weights": self.state_dict(), "step_count": self.step_count, "history": self.history}  # fmt: skip
-        if hasattr(self, "_gen"):
-            state["training"] = {"optim": {k: o.state_dict() for k, o in self._optimizers().items()},
-                                 "gen_rng": self._gen.get_state(), "torch_rng": torch.get_rng_state()}  # fmt: skip
-        return save_checkpoint(path, state)
+        """Weights and spec, atomically (a fit's checkpoints add its training state)."""
+        return save_checkpoint(path, self._state())
+
+    def _state(self) -> dict[str, Any]:
+        return {"kind": "WorldModel", "spec": self.spec(), "terminations": self.has_terminations,
+                "weights": self.state_dict(), "step_count": self.step_count, "history": self.history}  # fmt: skip
 
     @staticmethod
     def load(path: str | Path, device: str = "auto") -> WorldModel:
+        """A model saved by :meth:`save` or a fit's checkpoint (then its next ``fit`` continues that run)."""
         s = load_checkpoint(path, kind="WorldModel")
         with restoring(path):
             spec = dict(s["spec"])
@@ -280,15 +227,16 @@ class MLPWorldModel(WorldModel):
         super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions, lr_decay)
         self.net = mlp(obs_dim + act_dim, self.y_dim, self.hidden)
 
-    def _setup_optim(self, lr: float) -> None:
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=lr)
+    def _optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+        return {"opt": torch.optim.Adam(self.net.parameters(), lr=lr)}
 
-    def _loss(self, c: Tensor, y: Tensor, step: int) -> dict[str, Tensor]:
-        loss = F.mse_loss(self.net(c), y)
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        return {"mse": loss.detach()}
+    def _updater(self, opts: dict[str, torch.optim.Optimizer]) -> Callable[[Tensor, Tensor], dict[str, Tensor]]:
+        def update(c: Tensor, y: Tensor) -> dict[str, Tensor]:
+            loss = F.mse_loss(self.net(c), y)
+            optimizer_step(opts["opt"], loss, self.net)
+            return {"mse": loss.detach()}
+
+        return update
 
     def _sample_y(self, c: Tensor, n: int) -> Tensor:
         return self.net(c)[:, None].expand(-1, n, -1)
@@ -325,8 +273,8 @@ class EnsembleWorldModel(WorldModel):
         self.max_logvar = nn.Parameter(torch.full((self.y_dim,), 0.5))
         self.min_logvar = nn.Parameter(torch.full((self.y_dim,), -10.0))
 
-    def _setup_optim(self, lr: float) -> None:
-        self.opt = torch.optim.Adam(self.parameters(), lr=lr, weight_decay=1e-5)
+    def _optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+        return {"opt": torch.optim.Adam(self.parameters(), lr=lr, weight_decay=1e-5)}
 
     def _mean_logvar(self, c: Tensor) -> tuple[Tensor, Tensor]:
         out = self.net(c)
@@ -334,16 +282,17 @@ class EnsembleWorldModel(WorldModel):
         logvar = self.max_logvar - F.softplus(self.max_logvar - logvar)
         return mean, self.min_logvar + F.softplus(logvar - self.min_logvar)
 
-    def _loss(self, c: Tensor, y: Tensor, step: int) -> dict[str, Tensor]:
-        # Bootstrap: each member sees its own resampling of the batch.
-        idx = torch.randint(len(c), (self.members, len(c)), device=c.device)
-        mean, logvar = self._mean_logvar(c[idx])
-        nll = (((mean - y[idx]) ** 2) * torch.exp(-logvar) + logvar).mean()
-        loss = nll + 0.01 * (self.max_logvar.sum() - self.min_logvar.sum())
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt.step()
-        return {"nll": nll.detach()}
+    def _updater(self, opts: dict[str, torch.optim.Optimizer]) -> Callable[[Tensor, Tensor], dict[str, Tensor]]:
+        def update(c: Tensor, y: Tensor) -> dict[str, Tensor]:
+            # Bootstrap: each member sees its own resampling of the batch.
+            idx = torch.randint(len(c), (self.members, len(c)), device=c.device)
+            mean, logvar = self._mean_logvar(c[idx])
+            nll = (((mean - y[idx]) ** 2) * torch.exp(-logvar) + logvar).mean()
+            loss = nll + 0.01 * (self.max_logvar.sum() - self.min_logvar.sum())
+            optimizer_step(opts["opt"], loss, self)
+            return {"nll": nll.detach()}
+
+        return update
 
     def _sample_y(self, c: Tensor, n: int) -> Tensor:
         # TS1 as in mbrl-lib: shuffle the B*n draws, give each member an equal share, run each member
@@ -396,38 +345,111 @@ class GANWorldModel(WorldModel):
         return {**super().spec(), "loss": self.loss_name, "latent_dim": self.latent_dim, "r1": self.r1,
                 "energy_weight": self.energy_weight}  # fmt: skip
 
-    def _setup_optim(self, lr: float) -> None:
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=(0.5, 0.999))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=(0.5, 0.999))
+    def _optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+        return {"opt_g": torch.optim.Adam(self.G.parameters(), lr=lr, betas=(0.5, 0.999)),
+                "opt_d": torch.optim.Adam(self.D.parameters(), lr=lr, betas=(0.5, 0.999))}  # fmt: skip
 
     def _generate(self, c: Tensor) -> Tensor:
         return self.G(torch.cat([torch.randn(len(c), self.latent_dim, device=c.device), c], 1))
 
-    def _loss(self, c: Tensor, y: Tensor, step: int) -> dict[str, Tensor]:
-        # Two draws per context when the energy score needs them; D sees the first.
-        fakes = self._generate(c.repeat(2, 1)).view(2, len(c), -1) if self.energy_weight else self._generate(c)[None]
-        fake = fakes[0]
-        real_in = torch.cat([c, y], 1)
-        d_loss = self.cost.d_loss(self.D(real_in), self.D(torch.cat([c, fake.detach()], 1)))
-        if self.r1:
-            d_loss = d_loss + 0.5 * self.r1 * r1_penalty(self.D, real_in)
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt_d.step()
-        g_loss = self.cost.g_loss(self.D(torch.cat([c, fake], 1)))
-        losses = {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
-        if self.energy_weight:
-            score = energy_score(fakes.transpose(0, 1), y)
-            g_loss = g_loss + self.energy_weight * score
-            losses["energy_score"] = score.detach()
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward(inputs=list(self.G.parameters()))
-        self.opt_g.step()
-        return losses
+    def _updater(self, opts: dict[str, torch.optim.Optimizer]) -> Callable[[Tensor, Tensor], dict[str, Tensor]]:
+        """The core's adversarial update on ``D(c, y)``, with the energy score as an extra generator cost."""
+        up = AdversarialUpdate(self.D, opts["opt_d"], self.cost, G=cast(Generator, self.G), opt_g=opts["opt_g"], r1=self.r1)
+
+        def update(c: Tensor, y: Tensor) -> dict[str, Tensor]:
+            # Two draws per context when the energy score needs them; D sees the first.
+            fakes = self._generate(c.repeat(2, 1)).view(2, len(c), -1) if self.energy_weight else self._generate(c)[None]
+            fake = fakes[0]
+            d_loss, _ = up.discriminator_loss(torch.cat([c, y], 1), torch.cat([c, fake.detach()], 1))
+            up.step_discriminator(d_loss)
+            scores: list[Tensor] = []
+
+            def energy(j: Judgement) -> Tensor:
+                scores.append(energy_score(fakes.transpose(0, 1), y))
+                return self.energy_weight * scores[0]
+
+            g_loss, j = up.generator_loss(torch.cat([c, fake], 1), extra=energy if self.energy_weight else None)
+            up.step_generator(g_loss)
+            losses = {"d_loss": d_loss.detach(), "g_loss": cast(Tensor, j.adversarial_cost).detach()}
+            if scores:
+                losses["energy_score"] = scores[0].detach()
+            return losses
+
+        return update
 
     def _sample_y(self, c: Tensor, n: int) -> Tensor:
         B = c.shape[0]
         return self._generate(c.repeat_interleave(n, 0)).view(B, n, -1)
+
+
+class _Fit:
+    """One world-model fit as a :class:`~genrl.training.Trainable`: the standardised data on the
+    device, the fit's optimisers (the model's and the termination head's), its lr schedule and RNG."""
+
+    def __init__(self, model: WorldModel, data: Transitions, total: int, batch_size: int, lr: float,
+                 resume: dict[str, Any] | None) -> None:  # fmt: skip
+        self.model, self.total, self.batch_size = model, total, batch_size
+        c = model._context(data.obs, data.act)
+        nxt = torch.as_tensor(data.next_obs, device=model.device)
+        y = torch.cat([nxt - c[:, : model.obs_dim], torch.as_tensor(data.rew, device=model.device)[:, None]], 1)
+        if resume is None:
+            model.step_count, model.history = 0, []  # a resumed run keeps the statistics its weights were trained with
+            model.ctx_norm.fit(c)
+            model.y_norm.fit(y)
+        self.cn, self.yn = model.ctx_norm(c), model.y_norm(y)
+        self.term = torch.as_tensor(data.terminated, device=model.device, dtype=torch.float32)
+        model.has_terminations = bool(self.term.any())
+        s_dim = slice(0, model.obs_dim)
+        self.term_in = torch.cat([self.cn, (nxt - model.ctx_norm.mean[s_dim]) / model.ctx_norm.std[s_dim]], 1)
+        distributed.broadcast_module(model)
+        self.opts = {**model._optimizers(lr), "term_opt": torch.optim.Adam(model.term_net.parameters(), lr=1e-3)}
+        for opt in self.opts.values():
+            for group in opt.param_groups:
+                group["initial_lr"] = group["lr"]
+        self.update = model._updater(self.opts)
+        self.gen = torch.Generator(device=model.device).manual_seed(model.seed)
+        split_streams(model.seed, self.gen)
+        if resume is not None:
+            for name, opt in self.opts.items():
+                opt.load_state_dict(resume["optim"][name])
+            restore_rng(resume["rng"], self.gen, fallback_seed=model.seed + model.step_count)
+            split_streams(model.seed + model.step_count, self.gen)  # the checkpoint holds rank 0's streams
+        model.train()
+
+    @property
+    def step_count(self) -> int:
+        return self.model.step_count
+
+    @step_count.setter
+    def step_count(self, value: int) -> None:
+        self.model.step_count = value
+
+    @property
+    def history(self) -> list[Row]:
+        return self.model.history
+
+    @history.setter
+    def history(self, rows: list[Row]) -> None:
+        self.model.history = rows
+
+    def train_step(self) -> dict[str, Tensor]:
+        model = self.model
+        if model.lr_decay:  # a function of the step alone, so a resumed fit follows the same schedule
+            scale = linear_lr_scale(model.step_count, self.total)
+            for opt in self.opts.values():
+                for group in opt.param_groups:
+                    group["lr"] = group["initial_lr"] * scale
+        idx = torch.randint(len(self.cn), (self.batch_size,), device=model.device, generator=self.gen)
+        losses = self.update(self.cn[idx], self.yn[idx])
+        if model.has_terminations:
+            t_loss = F.binary_cross_entropy_with_logits(model.term_net(self.term_in[idx]).squeeze(1), self.term[idx])
+            optimizer_step(self.opts["term_opt"], t_loss, model.term_net)
+        model.step_count += 1
+        return losses
+
+    def state(self) -> dict[str, Any]:
+        training = {"optim": {k: o.state_dict() for k, o in self.opts.items()}, "rng": capture_rng(self.gen)}
+        return {**self.model._state(), "training": training}
 
 
 def make_world_model(kind: str, obs_dim: int, act_dim: int, **kwargs: Any) -> WorldModel:

@@ -1,0 +1,9 @@
+"""Learning-rate schedules: functions of the step alone, so a resumed run needs no scheduler state."""
+
+from __future__ import annotations
+
+
+def linear_lr_scale(done: int, total: int, decay_fraction: float = 1.0) -> float:
+    """The lr multiplier after ``done`` of ``total`` steps: 1, then linear to 0 over the last
+    ``decay_fraction`` of the run."""
+    return min(1.0, (total - done) / (total * decay_fraction))
