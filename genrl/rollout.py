@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -46,7 +46,7 @@ def collect(
     venv.seed(seed)
     venv.action_space.seed(seed)
     rows: dict[str, list] = {k: [] for k in FIELDS}
-    obs = venv.reset()
+    obs = cast(np.ndarray, venv.reset())  # a flat (Box) observation space: one array, not a dict or tuple
     for _ in range(-(-n_steps // n_envs)):
         if policy is None:
             act = np.stack([venv.action_space.sample() for _ in range(n_envs)])
@@ -55,6 +55,7 @@ def collect(
         else:
             act = np.asarray(policy(obs))
         nxt, rew, done, infos = venv.step(act)
+        nxt = cast(np.ndarray, nxt)
         true_next = nxt.copy()
         truncated = np.array([info.get("TimeLimit.truncated", False) for info in infos])
         for i in np.flatnonzero(done):

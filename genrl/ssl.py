@@ -197,6 +197,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ model
     def _build(self, n_features: int, n_classes: int) -> tuple[nn.Module, nn.Module | None]:
+        D: nn.Module
+        G: nn.Module
         if self.architecture == "conv":
             shape = self.input_shape_
             D = DCGANDiscriminator(shape, self.base_channels, norm="none", n_classes=n_classes, conditioning="kplus1",
@@ -258,7 +260,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         ``fit`` on the same data continues its run to ``max_steps``."""
         s = load_checkpoint(path, kind="SSLGANClassifier")
         with restoring(path):
-            params = {k: tuple(v) if isinstance(v, list) else v for k, v in s["params"].items()}
+            params: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in s["params"].items()}
             est = cls(**params, device=device)
             est.checkpoint_path = str(path)
             f = s["fitted"]
@@ -286,7 +288,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         was = D.training
         D.eval()
         dev = next(D.parameters()).device
-        out = torch.cat([D.classify(D.features(self._scale(xb).to(dev))).cpu() for xb in X.split(4096)])
+        C = cast(Classifier, D)  # the K+1-class discriminator
+        out = torch.cat([C.classify(C.features(self._scale(xb).to(dev))).cpu() for xb in X.split(4096)])
         D.train(was)
         return out
 
@@ -352,9 +355,10 @@ class _KPlus1Game:
 
     def train_step(self) -> dict[str, Tensor]:
         D, G, up = self.D, self.G, self.update
+        C = cast(Classifier, D)  # the K+1-class discriminator
         D.train()
         i_lab = self._rows(len(self.x_lab))
-        logits = D.classify(D.features(self.x_lab[i_lab]))
+        logits = C.classify(C.features(self.x_lab[i_lab]))
         sup = F.cross_entropy(logits, self.y_lab[i_lab])
         d_loss, unsup = sup, torch.zeros((), device=self.device)
         if G is not None:
@@ -367,7 +371,7 @@ class _KPlus1Game:
         up.step_discriminator(d_loss)
         if G is not None:
             x_unl2 = self.x_all[self._rows(len(self.x_all))]
-            h_real = D.features(x_unl2) if self.est.generator_loss == "feature_matching" else None
+            h_real = C.features(x_unl2) if self.est.generator_loss == "feature_matching" else None
             g_loss, _ = up.generator_loss(fake, real_features=h_real)
             up.step_generator(g_loss)
         distributed.average_buffers(*(m for m in (D, G) if m is not None))  # before the Polyak average copies them

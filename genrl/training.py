@@ -30,7 +30,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import torch
@@ -51,8 +51,11 @@ Callback = Callable[[Any, Row], "bool | None"]
 class Trainable(Protocol):
     """What :func:`run` drives."""
 
-    step_count: int
-    history: list[Row]
+    @property
+    def step_count(self) -> int: ...
+
+    @property
+    def history(self) -> list[Row]: ...
 
     def train_step(self) -> dict[str, Tensor]:
         """Advance ``step_count`` by one step (or, for GAIL, by the env steps of one round)."""
@@ -187,7 +190,8 @@ def _last_good(path: str | Path | None) -> str:
 def capture_rng(generator: torch.Generator | None = None, np_generator: np.random.Generator | None = None) -> dict[str, Any]:
     """Every random stream a trainer draws from, for a checkpoint: torch's and NumPy's global
     generators (dropout, noise layers, SB3), CUDA's when in use, and the trainer's own ones."""
-    name, keys, pos, has_gauss, cached = np.random.get_state()  # type: ignore[misc]
+    # numpy's stubs pick the dict overload, but the default (legacy=True) returns this tuple
+    name, keys, pos, has_gauss, cached = cast("tuple[str, np.ndarray, int, int, float]", np.random.get_state())
     numpy = {
         "name": name,
         "keys": torch.from_numpy(keys.astype(np.int64)),

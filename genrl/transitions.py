@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -75,7 +75,9 @@ class Transitions:
 
     def concat(self, other: Transitions) -> Transitions:
         """These transitions followed by ``other``'s (same shapes); keeps this one's meta."""
-        return Transitions(*(np.concatenate([getattr(self, k), getattr(other, k)]) for k in FIELDS), dict(self.meta))
+        arrays = (np.concatenate([getattr(self, k), getattr(other, k)]) for k in FIELDS)  # one per field, in order
+        six = cast("tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]", arrays)
+        return Transitions(*six, dict(self.meta))
 
     @classmethod
     def from_steps(cls, rows: dict[str, list], meta: dict[str, Any] | None = None) -> Transitions:

@@ -1,3 +1,4 @@
+import pytest
 """Two Gloo processes on the CPU train one GAN (or SSL classifier): their weights must agree."""
 
 from collections.abc import Callable
@@ -51,6 +52,7 @@ def _gan_job(rank: int, out: str) -> None:
                 "grad": grad_probe.weight.grad}, f"{out}/rank{rank}.pt")  # fmt: skip
 
 
+@pytest.mark.slow
 def test_two_processes_train_one_gan(tmp_path):
     r0, r1 = _spawn(_gan_job, tmp_path)
     for part in ("G", "D", "ema"):
@@ -76,6 +78,7 @@ def _ssl_job(rank: int, out: str) -> None:
                 "history": clf.history_}, f"{out}/rank{rank}.pt")  # fmt: skip
 
 
+@pytest.mark.slow
 def test_two_processes_fit_one_ssl_classifier(tmp_path):
     r0, r1 = _spawn(_ssl_job, tmp_path)
     for part in ("D", "G", "avg"):

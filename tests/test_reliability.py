@@ -48,6 +48,7 @@ def _kill_after_checkpoint(cmd, ckpt):
         proc.wait()
 
 
+@pytest.mark.slow
 def test_gan_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path):
     out = tmp_path / "run"
     ckpt = out / "checkpoint.safetensors"
@@ -62,6 +63,7 @@ def test_gan_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path):
     assert json.loads((out / "metrics.json").read_text())["steps"] == 600
 
 
+@pytest.mark.slow
 def test_gail_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path, cartpole_demos):
     out = tmp_path / "run"
     ckpt = out / "checkpoint.safetensors"
@@ -77,6 +79,7 @@ def test_gail_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path, cartpo
     assert json.loads((out / "metrics.json").read_text())["env_steps"] == 6144
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["gan", "--data", "ring8", "--steps", "150"], ["ssl", "--steps", "60"],
                                   ["gail", "--env", "CartPole-v1", "--steps", "1024", "--demos"]])  # fmt: skip
 def test_same_seed_gives_identical_metrics_on_cpu(tmp_path, argv, cartpole_demos):

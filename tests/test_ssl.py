@@ -19,6 +19,7 @@ def digits():
     return train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
 
 
+@pytest.mark.slow
 def test_ssl_gan_beats_the_same_network_on_labeled_rows_alone(digits):
     Xtr, Xte, ytr, yte = digits
     y5 = labeled_subset(ytr, 5, seed=0)

@@ -132,6 +132,7 @@ def test_bad_labels_and_config_are_refused():
         GANTrainer(MLPGenerator(4, 3, (8,)), MLPDiscriminator(2, (8,)), device="cpu")
 
 
+@pytest.mark.slow
 def test_ring8_training_reaches_all_eight_modes():
     from genrl.data import ring8
     from genrl.gan.presets import toy_trainer

@@ -16,6 +16,7 @@ def fork_data():
 PROBE_OBS, PROBE_ACT = np.zeros((1, 2)), np.array([[0.0, 1.0]])  # pushed up: modes at x = -1 and x = +1
 
 
+@pytest.mark.slow
 def test_gan_world_model_keeps_both_modes_where_the_ensemble_averages(fork_data):
     torch.manual_seed(0)
     gan = make_world_model("gan", 2, 2, hidden=(128, 128)).fit(fork_data, steps=2000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from typing import Any
 
 from genrl.cli import add_common, gail, gan, ssl, world_model, write_metrics
@@ -25,7 +26,7 @@ def _job_args(args: argparse.Namespace, name: str, **overrides: Any) -> argparse
 def run(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     wm = dict(transitions=10_000, steps=2000, hidden=[128, 128], probes=200, checkpoint_every=0)
-    jobs = [
+    jobs: list[tuple[Callable[[argparse.Namespace], Any], str, str, list[str], dict[str, Any]]] = [
         (gan.run, "gan_ring8", "GAN on the ring of 8 Gaussians (PacGAN protocol)", ["samples.png", "losses.png"],
          dict(data="ring8", loss="non_saturating", plain=False, steps=None, amp=False, compile=False)),
         (gan.run, "gan_digits", "Label-conditioned DCGAN on sklearn digits", ["samples_per_class.png", "losses.png"],

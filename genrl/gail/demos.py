@@ -15,7 +15,7 @@ load only experts you trained or trust.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -50,10 +50,12 @@ def check_demos(demos: Transitions, env: gym.Env) -> Transitions:
         got = demos.meta.get(key)
         if got is not None and got != sig:
             raise InputError(f"demonstrations were recorded with {key} {got}, but the env has {sig}")
-    obs_dim = int(np.prod(env.observation_space.shape))
+    obs_dim = int(np.prod(cast("tuple[int, ...]", env.observation_space.shape)))
     if demos.obs.shape[1] != obs_dim:
         raise InputError(f"demonstration observations have {demos.obs.shape[1]} features; the env's have {obs_dim}")
-    act_dim = 1 if isinstance(env.action_space, spaces.Discrete) else int(np.prod(env.action_space.shape))
+    act_dim = (
+        1 if isinstance(env.action_space, spaces.Discrete) else int(np.prod(cast("tuple[int, ...]", env.action_space.shape)))
+    )
     if demos.act.shape[1] != act_dim:
         raise InputError(f"demonstration actions have {demos.act.shape[1]} dimensions; the env's have {act_dim}")
     if isinstance(env.action_space, spaces.Discrete):

@@ -46,6 +46,9 @@ class RewardNet(nn.Module):
         positive reward towards survival and a negative one towards ending early).
     """
 
+    obs_mean: Tensor
+    obs_std: Tensor
+
     def __init__(self, obs_dim: int, act_dim: int, discrete: bool, hidden: tuple[int, ...] = (64, 64),
                  reward: str = "gail", obs_mean: Any = None, obs_std: Any = None, use_next_obs: bool = False,
                  absorbing: bool = False) -> None:  # fmt: skip

@@ -33,7 +33,7 @@ import json
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import gymnasium as gym
 import numpy as np
@@ -78,7 +78,7 @@ class LearnedRewardVecEnv(VecEnvWrapper):
         self.episode_returns: list[float] = []
 
     def reset(self) -> np.ndarray:
-        self._obs = self.venv.reset()
+        self._obs = cast(np.ndarray, self.venv.reset())  # flat (Box) observations: one array
         return self._obs
 
     def step_async(self, actions: np.ndarray) -> None:
@@ -87,11 +87,13 @@ class LearnedRewardVecEnv(VecEnvWrapper):
 
     def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict]]:
         obs, true_rew, dones, infos = self.venv.step_wait()
+        obs = cast(np.ndarray, obs)  # flat (Box) observations: one array
         next_obs = np.array(obs, copy=True)
         truncated = np.array([info.get("TimeLimit.truncated", False) for info in infos])
         for i in np.flatnonzero(dones):
             next_obs[i] = infos[i]["terminal_observation"]  # the VecEnv already reset this copy
         terminated = dones & ~truncated
+        reward: np.ndarray  # float32 here, float64 once normalised
         reward = self.reward_net.reward(self._obs, self._actions, next_obs, terminated, self.gamma).astype(np.float32)
         if self.normalize:  # scale only: a shift would change the survival incentive of the reward
             self.rms.update(reward)
@@ -201,7 +203,7 @@ class GAIL:
         self.device = resolve_device(device)
         self.train_demos, self.heldout_demos = demos.split(holdout, seed=seed) if holdout else (demos, demos)
         obs_dim = demos.obs.shape[1]
-        act_dim = int(env.action_space.n) if self.discrete else demos.act.shape[1]
+        act_dim = int(cast(spaces.Discrete, env.action_space).n) if self.discrete else demos.act.shape[1]
         torch.manual_seed(seed)
         self.reward_net = RewardNet(obs_dim, act_dim, self.discrete, disc_hidden, reward, demos.obs.mean(0),
                                     demos.obs.std(0) + 1e-6, use_next_obs, absorbing).to(self.device)  # fmt: skip
@@ -233,8 +235,10 @@ class GAIL:
         self.policy = learner("MlpPolicy", self.venv, seed=seed, device=self.device, verbose=0, **kwargs)
         self.venv.gamma = self.policy.gamma
         if algo == "sac":
-            low, high = env.action_space.low, env.action_space.high
-            self.policy.replay_buffer.reward_fn = lambda o, a, o2, t: self.reward_net.reward(
+            box = cast(spaces.Box, env.action_space)
+            buffer = cast(RelabelingReplayBuffer, cast(SAC, self.policy).replay_buffer)
+            low, high = box.low, box.high
+            buffer.reward_fn = lambda o, a, o2, t: self.reward_net.reward(
                 o, low + (a + 1.0) * 0.5 * (high - low), o2, t, self.policy.gamma)  # fmt: skip
         # Demo inputs are fixed (the standardisation is the demos' own), so build them once.
         self.demo_x = self._transition_inputs(self.train_demos)
@@ -248,7 +252,7 @@ class GAIL:
 
     # ------------------------------------------------------------------ pieces of a round
     def _behaviour_cloning(self, epochs: int) -> None:
-        pol = self.policy.policy
+        pol = cast(PPO, self.policy).policy  # behaviour cloning is PPO only
         opt = torch.optim.Adam(pol.parameters(), lr=1e-3)
         obs = torch.as_tensor(self.train_demos.obs, device=self.device)
         act = torch.as_tensor(self.train_demos.act, device=self.device)
@@ -340,7 +344,7 @@ class GAIL:
             "rng": capture_rng(np_generator=self.rng),  # SB3 draws minibatch order and replay samples from NumPy's
         }  # fmt: skip
         if self.algo == "sac":
-            rb = pol.replay_buffer
+            rb = cast(ReplayBuffer, cast(SAC, pol).replay_buffer)
             n = rb.buffer_size if rb.full else rb.pos
             log_ent_coef = getattr(pol, "log_ent_coef", None)  # absent when ent_coef is fixed
             state["log_ent_coef"] = None if log_ent_coef is None else log_ent_coef.detach()
@@ -374,9 +378,10 @@ class GAIL:
             restore_rng(s["rng"], np_generator=gail.rng)
             gail.venv.seed(gail.seed + pol.num_timesteps)  # new episodes, not a replay of the run's first ones
             if gail.algo == "sac":
+                sac = cast(SAC, pol)
                 if s["log_ent_coef"] is not None:
-                    pol.log_ent_coef.data.copy_(s["log_ent_coef"])
-                rb, saved = pol.replay_buffer, s["replay"]
+                    cast(torch.Tensor, sac.log_ent_coef).data.copy_(s["log_ent_coef"])
+                rb, saved = cast(ReplayBuffer, sac.replay_buffer), s["replay"]
                 for k in _REPLAY_ARRAYS:
                     getattr(rb, k)[: len(saved[k])] = saved[k].numpy()
                 rb.pos, rb.full = saved["pos"], saved["full"]

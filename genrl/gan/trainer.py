@@ -35,6 +35,7 @@ from genrl.gan.regularizers import EMA, HistoricalAverage
 from genrl.gan.update import (
     AdversarialUpdate,
     Classifier,
+    Discriminator,
     Generator,
     auxiliary_classifier,
     feature_matching,
@@ -187,10 +188,11 @@ class GANTrainer:
         self.amp = amp
         if compile:
             # Compile the bound methods, not the modules: state-dict keys (checkpoints) stay unchanged.
-            self.G.forward = torch.compile(self.G.forward)  # type: ignore[method-assign]
+            self.G.forward = torch.compile(self.G.forward)
             if not (self.gp_weight or self.config.r1):
-                self.D.features = torch.compile(self.D.features)  # type: ignore[assignment,union-attr]
-                self.D.head = torch.compile(self.D.head)  # type: ignore[assignment,union-attr]
+                D = cast(Discriminator, self.D)
+                self.D.features = torch.compile(D.features)  # type: ignore[assignment]  # Module.__setattr__ stub: Tensor | Module
+                self.D.head = torch.compile(D.head)  # type: ignore[assignment]  # Module.__setattr__ stub: Tensor | Module
         return self
 
     def _autocast(self) -> torch.autocast:
@@ -198,7 +200,7 @@ class GANTrainer:
 
     # ------------------------------------------------------------------ one update
     def _noise(self, n: int) -> Tensor:
-        return torch.randn(n, self.G.latent_dim, device=self.device, generator=self.rng)
+        return torch.randn(n, cast(Generator, self.G).latent_dim, device=self.device, generator=self.rng)
 
     def step(self, real: Tensor, labels: Tensor | None = None) -> dict[str, Tensor]:
         """One generator update (and ``d_steps`` discriminator updates) on a real batch on the device.
@@ -231,7 +233,7 @@ class GANTrainer:
                 h_real = None
                 if c.feature_matching:
                     with torch.no_grad():
-                        h_real = self.D.features(pack(x, m))
+                        h_real = cast(Discriminator, self.D).features(pack(x, m))
                 g_loss, _ = up.generator_loss(pack(self.G(self._noise(x.shape[0]), y), m), y, real_features=h_real)
             up.step_generator(g_loss)
         distributed.average_buffers(self.G, self.D)  # before the EMA copies them

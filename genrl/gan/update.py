@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import torch
 import torch.nn.functional as F
@@ -231,11 +231,12 @@ def auxiliary_classifier(D: Classifier, weight: float, on_real: bool) -> Cost:
     when ``on_real``: the discriminator's side)."""
 
     def cost(j: Judgement) -> Tensor:
+        labels = cast(Tensor, j.labels)  # an AC-GAN judgement always carries its labels
         if not on_real:
-            return weight * F.cross_entropy(D.classify(j.fake_features), j.labels)
+            return weight * F.cross_entropy(D.classify(j.fake_features), labels)
         assert j.real_features is not None
         return weight * (
-            F.cross_entropy(D.classify(j.real_features), j.labels) + F.cross_entropy(D.classify(j.fake_features), j.labels)
+            F.cross_entropy(D.classify(j.real_features), labels) + F.cross_entropy(D.classify(j.fake_features), labels)
         )
 
     return cost

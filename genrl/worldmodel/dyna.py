@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import gymnasium as gym
 import numpy as np
@@ -114,7 +115,7 @@ def _imagine(agent: SAC, sim: BatchedModelEnv, start: np.ndarray, length: int) -
         a = agent.predict(start, deterministic=False)[0]
         sim.reset(start)
         s2, rew, done = (x.cpu().numpy() for x in sim.step(a))
-        _extend(agent.replay_buffer, start, s2, agent.policy.scale_action(a), rew, done)
+        _extend(cast(ReplayBuffer, agent.replay_buffer), start, s2, agent.policy.scale_action(a), rew, done)
         start = s2[~done]
         if not len(start):
             return

@@ -55,6 +55,9 @@ class Prediction:
 class Standardizer(nn.Module):
     """Per-feature mean / std, stored as buffers so they are saved with the model."""
 
+    mean: Tensor
+    std: Tensor
+
     def __init__(self, dim: int) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(dim))

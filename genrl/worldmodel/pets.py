@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import gymnasium as gym
 
@@ -53,7 +53,8 @@ def mpc_loop(
     c = config or PETSConfig()
     data = collect(env_id, c.init_steps, n_envs=1, seed=seed)
     env = gym.make(env_id)
-    low, high = env.action_space.low, env.action_space.high
+    space = cast(gym.spaces.Box, env.action_space)  # MPC plans continuous actions
+    low, high = space.low, space.high
     curve: list[dict[str, Any]] = []
     for ep in range(c.episodes):
         model.fit(data, steps=c.fit_steps, device=device)
