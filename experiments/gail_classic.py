@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from genrl.cli import parse_dataclass
-from genrl.gail import GAIL, record, train_expert
+from genrl.gail import make_gail, record, train_expert
 from genrl.plotting import plot_learning_curves
 from genrl.rollout import random_return
 
@@ -49,21 +49,21 @@ def main(args: Args) -> None:
             # BC trains the PPO policy (categorical or Gaussian) on the demos and takes no env steps
             for method, algo, bc_epochs, steps in ((f"gail_{gail_algo}", gail_algo, 0, args.steps), ("bc", "ppo", 50, 0)):
                 t0 = time.perf_counter()
-                gail = GAIL(env_id, demos, algo=algo, bc_epochs=bc_epochs, seed=seed, device="cpu")
+                gail = make_gail(env_id, demos, algo=algo, bc_epochs=bc_epochs, seed=seed, device="cpu")
                 curve, reached, train_seconds = [], None, time.perf_counter() - t0  # BC pretraining counts
                 while True:  # train in chunks; evaluation time is not counted as training time
                     t0 = time.perf_counter()
-                    gail.learn(min(gail.policy.num_timesteps + args.eval_every, steps))
+                    gail.learn(min(gail.learner.num_timesteps + args.eval_every, steps))
                     train_seconds += time.perf_counter() - t0
-                    ret = float(np.mean(record(gail.policy, env_id, 5, seed=seed + 500).meta["episode_returns"]))
-                    curve.append({"env_steps": gail.policy.num_timesteps, "return_mean": ret, "seconds": train_seconds})
+                    ret = float(np.mean(record(gail.learner, env_id, 5, seed=seed + 500).meta["episode_returns"]))
+                    curve.append({"env_steps": gail.learner.num_timesteps, "return_mean": ret, "seconds": train_seconds})
                     if reached is None and (ret - rand_ret) / (expert_ret - rand_ret) >= 0.95:
-                        reached = (gail.policy.num_timesteps, train_seconds)
-                    if gail.policy.num_timesteps >= steps:
+                        reached = (gail.learner.num_timesteps, train_seconds)
+                    if gail.learner.num_timesteps >= steps:
                         break
                 seconds = train_seconds
-                ret = float(np.mean(record(gail.policy, env_id, 10, seed=seed + 1000).meta["episode_returns"]))
-                row = {"env": env_id, "method": method, "seed": seed, "env_steps": gail.policy.num_timesteps,
+                ret = float(np.mean(record(gail.learner, env_id, 10, seed=seed + 1000).meta["episode_returns"]))
+                row = {"env": env_id, "method": method, "seed": seed, "env_steps": gail.learner.num_timesteps,
                        "return_mean": ret, "normalized_score": (ret - rand_ret) / (expert_ret - rand_ret),
                        "seconds": round(seconds, 1), "expert_return": expert_ret, "random_return": rand_ret,
                        "steps_to_95": reached[0] if reached else None,

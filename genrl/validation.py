@@ -89,8 +89,8 @@ def as_array(x: Any, name: str, dtype: type, row_shape: tuple[int, ...] = (), n:
         raise InputError(f"{name} must have rows of shape {row_shape} (-1: any size), got shape {arr.shape}") from None
 
 
-def check_count(n: Any, name: str) -> int:
-    """A whole number >= 1 (a count of samples or draws)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise InputError(f"{name} must be an integer >= 1, got {n!r}")
+def check_count(n: Any, name: str, minimum: int = 1) -> int:
+    """A whole number >= ``minimum`` (a count of samples, draws or steps)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
+        raise InputError(f"{name} must be an integer >= {minimum}, got {n!r}")
     return int(n)

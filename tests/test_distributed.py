@@ -1,8 +1,8 @@
-import pytest
 """Two Gloo processes on the CPU train one GAN (or SSL classifier): their weights must agree."""
 
 from collections.abc import Callable
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 from sklearn.datasets import load_digits

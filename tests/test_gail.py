@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from genrl.errors import InputError
-from genrl.gail import GAIL, RewardNet, record
+from genrl.gail import GAIL, RewardNet, make_gail, record
 
 
 class AnglePolicy:
@@ -22,7 +22,7 @@ def demos():
 
 @pytest.fixture(scope="module")
 def trained(demos):
-    return GAIL("CartPole-v1", demos, seed=0, device="cpu").learn(15_000)
+    return make_gail("CartPole-v1", demos, seed=0, device="cpu").learn(15_000)
 
 
 def test_discriminator_prefers_expert_transitions_and_learner_beats_random(trained, demos):
@@ -54,11 +54,11 @@ def test_reward_net_save_load_round_trip(trained, demos, tmp_path):
 
 def test_gail_refuses_demos_of_another_env(demos):
     with pytest.raises(InputError, match="recorded with"):
-        GAIL("Pendulum-v1", demos)
+        make_gail("Pendulum-v1", demos)
     with pytest.raises(InputError, match="algo"):
-        GAIL("CartPole-v1", demos, algo="trpo")
+        make_gail("CartPole-v1", demos, algo="trpo")
     with pytest.raises(InputError, match="continuous"):
-        GAIL("CartPole-v1", demos, algo="sac")
+        make_gail("CartPole-v1", demos, algo="sac")
     with pytest.raises(InputError, match="unknown GAIL reward"):
         RewardNet(4, 2, True, reward="exp")
 
@@ -83,33 +83,34 @@ def test_absorbing_rows_and_terminal_bonus():
 
 def test_gail_run_saves_and_resumes_with_its_step_count_and_curve(demos, tmp_path):
     ckpt = tmp_path / "gail.safetensors"
-    gail = GAIL("CartPole-v1", demos, seed=0, device="cpu", use_next_obs=True, round_steps=256)
+    gail = make_gail("CartPole-v1", demos, seed=0, device="cpu", use_next_obs=True, round_steps=256)
     gail.learn(1024, checkpoint_path=ckpt, checkpoint_every=512)
     back = GAIL.load(ckpt, device="cpu")
-    assert back.policy.num_timesteps == 1024 and back.history == gail.history
+    assert back.learner.num_timesteps == 1024 and back.history == gail.history
     obs, act, nxt = demos.obs[:20], demos.act[:20], demos.next_obs[:20]
     np.testing.assert_allclose(back.reward_net.reward(obs, act, nxt), gail.reward_net.reward(obs, act, nxt), rtol=1e-6)
-    for name, p in gail.policy.policy.state_dict().items():
-        torch.testing.assert_close(back.policy.policy.state_dict()[name], p)
-    assert [len(c) for c in back.venv.buf["obs"]] == [len(c) for c in gail.venv.buf["obs"]]  # same eviction
+    for name, p in gail.learner.policy.state_dict().items():
+        torch.testing.assert_close(back.learner.policy.state_dict()[name], p)
+    for a, b in zip(back.window.recent(), gail.window.recent()):  # the discriminator's policy window, in order
+        np.testing.assert_array_equal(a, b)
     back.learn(1536)
-    assert back.policy.num_timesteps == 1536
-    assert len(back.venv.recent()[0]) == len(gail.venv.recent()[0])  # the discriminator's policy window kept its size
+    assert back.learner.num_timesteps == 1536
+    assert len(back.window) == len(gail.window)  # the discriminator's policy window kept its size
     assert [r["step"] for r in back.history] == [256, 512, 768, 1024, 1280, 1536]
 
 
 def test_sac_gail_checkpoint_keeps_replay_buffer(tmp_path):
     demos = record(PendulumHeuristic(), "Pendulum-v1", episodes=2, seed=0)
-    gail = GAIL("Pendulum-v1", demos, algo="sac", seed=0, device="cpu", round_steps=150,
+    gail = make_gail("Pendulum-v1", demos, algo="sac", seed=0, device="cpu", round_steps=150,
                 algo_kwargs={"learning_starts": 100, "buffer_size": 1000})  # fmt: skip
     gail.learn(300)
     back = GAIL.load(gail.save(tmp_path / "sac.safetensors"), device="cpu")
-    rb, rb2 = gail.policy.replay_buffer, back.policy.replay_buffer
+    rb, rb2 = gail.learner.replay_buffer, back.learner.replay_buffer
     assert rb2.pos == rb.pos == 300
     np.testing.assert_array_equal(rb2.observations[:300], rb.observations[:300])
-    torch.testing.assert_close(back.policy.log_ent_coef, gail.policy.log_ent_coef)
+    torch.testing.assert_close(back.learner.log_ent_coef, gail.learner.log_ent_coef)
     back.learn(450)
-    assert back.policy.num_timesteps == 450 and back.policy.replay_buffer.pos == 450
+    assert back.learner.num_timesteps == 450 and back.learner.replay_buffer.pos == 450
 
 
 class PendulumHeuristic:
@@ -121,6 +122,30 @@ class PendulumHeuristic:
 
 
 def test_gail_steps_its_envs_in_worker_processes(demos):
-    gail = GAIL("CartPole-v1", demos, n_envs=2, subproc=True, round_steps=64, seed=0, device="cpu").learn(128)
-    assert gail.policy.num_timesteps == 128 and type(gail.venv.venv).__name__ == "SubprocVecEnv"
+    gail = make_gail("CartPole-v1", demos, n_envs=2, subproc=True, round_steps=64, seed=0, device="cpu").learn(128)
+    assert gail.learner.num_timesteps == 128 and type(gail.venv.unwrapped).__name__ == "SubprocVecEnv"
     gail.venv.close()
+
+
+def test_gail_takes_built_parts_and_sb3_callbacks(demos, tmp_path):
+    """imitation's way: GAIL(demos, venv, learner, reward_net), any SB3 learner, SB3 callbacks for it."""
+    from stable_baselines3 import A2C
+    from stable_baselines3.common.callbacks import CheckpointCallback
+    from stable_baselines3.common.env_util import make_vec_env
+
+    venv = make_vec_env("CartPole-v1", n_envs=2, seed=0)
+    learner = A2C("MlpPolicy", venv, n_steps=16, seed=0, device="cpu")
+    net = RewardNet(4, 2, discrete=True, obs_mean=demos.obs.mean(0), obs_std=demos.obs.std(0) + 1e-6)
+    gail = GAIL(demos, venv, learner, net, disc_batch=64)
+    assert gail.round_steps == 32  # one A2C rollout
+    rows = []
+    saver = CheckpointCallback(save_freq=32, save_path=str(tmp_path / "sb3"), name_prefix="a2c")
+    gail.learn(96, learner_callback=saver, callback=lambda g, row: rows.append(row) or len(rows) < 2)
+    assert learner.num_timesteps == 64 and [r["step"] for r in rows] == [32, 64]  # the callback stopped it
+    assert sorted(p.name for p in (tmp_path / "sb3").iterdir())  # SB3's callback ran inside the rounds
+    venv2 = make_vec_env("CartPole-v1", n_envs=2, seed=0)
+    learner2 = A2C("MlpPolicy", venv2, n_steps=16, seed=0, device="cpu")
+    back = GAIL.load(gail.save(tmp_path / "gail.safetensors"), device="cpu", venv=venv2, learner=learner2)
+    assert back.learner.num_timesteps == 64 and back.history == gail.history
+    with pytest.raises(InputError, match="pass them to load"):
+        GAIL.load(tmp_path / "gail.safetensors")

@@ -68,12 +68,12 @@ def test_gail_run_killed_with_sigkill_resumes_where_it_left_off(tmp_path, cartpo
     out = tmp_path / "run"
     ckpt = out / "checkpoint.safetensors"
     _kill_after_checkpoint(_gail_cmd(out, 6144, cartpole_demos), ckpt)
-    killed_at = GAIL.load(ckpt, device="cpu").policy.num_timesteps
+    killed_at = GAIL.load(ckpt, device="cpu").learner.num_timesteps
     assert 0 < killed_at < 6144
     cmd = [*_gail_cmd(out, 6144, cartpole_demos), "--resume"]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     final = GAIL.load(ckpt, device="cpu")
-    assert final.policy.num_timesteps == 6144
+    assert final.learner.num_timesteps == 6144
     steps = [r["step"] for r in final.history]
     assert steps == list(range(256, 6145, 256))  # one learning curve, continued from the checkpoint, never restarted
     assert json.loads((out / "metrics.json").read_text())["env_steps"] == 6144

@@ -13,7 +13,7 @@ import numpy as np
 
 from genrl.cli import add_common, write_metrics
 from genrl.errors import InputError
-from genrl.gail import GAIL, load_demos, record, train_expert
+from genrl.gail import GAIL, load_demos, make_gail, record, train_expert
 from genrl.plotting import plot_curves
 from genrl.rollout import random_return, rollout
 from genrl.utils import seed_everything
@@ -104,27 +104,29 @@ def run_gail(args: argparse.Namespace) -> dict[str, Any]:
     ckpt = args.out / CHECKPOINT
     if args.resume and ckpt.exists():
         gail = GAIL.load(ckpt, device=args.device)
-        if gail.env_id != args.env:
-            raise InputError(f"--resume: {str(ckpt)!r} is a run on {gail.env_id}, not {args.env}")
+        env_id = (gail.factory or {}).get("env_id")
+        if env_id != args.env:
+            raise InputError(f"--resume: {str(ckpt)!r} is a run on {env_id}, not {args.env}")
         # The run's own options and demos are in the checkpoint; --algo, --reward etc. do not change them.
     else:
-        gail = GAIL(args.env, demos, algo=args.algo, reward=args.reward, bc_epochs=args.bc_epochs, seed=args.seed,
-                    use_next_obs=args.next_obs, absorbing=args.absorbing, subproc=args.subproc,
-                    device=args.device)  # fmt: skip
+        gail = make_gail(args.env, demos, algo=args.algo, reward=args.reward, bc_epochs=args.bc_epochs, seed=args.seed,
+                         use_next_obs=args.next_obs, absorbing=args.absorbing, subproc=args.subproc,
+                         device=args.device)  # fmt: skip
+    algo = (gail.factory or {}).get("algo", args.algo)
     gail.learn(args.steps, progress=not args.quiet, tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None,
                checkpoint_path=ckpt, checkpoint_every=args.checkpoint_every)  # fmt: skip
     train_seconds = gail.history[-1]["seconds"] if gail.history else time.perf_counter() - t0
-    learner = rollout(gail.policy, args.env, 10, seed=args.seed + 1000).mean_return
+    learner = rollout(gail.learner, args.env, 10, seed=args.seed + 1000).mean_return
     expert = float(np.mean(demos.meta.get("episode_returns", [np.nan])))
     rand = random_return(args.env, seed=args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    gail.policy.save(args.out / "policy.zip")
+    gail.learner.save(args.out / "policy.zip")
     gail.reward_net.save(args.out / "reward.safetensors")
     curve = [r for r in gail.history if np.isfinite(r["return_mean"])]
     plot_curves(curve, ["return_mean"], args.out / "learning_curve.png", x="step",
-                title=f"GAIL-{gail.algo} on {args.env}")  # fmt: skip
-    metrics = {"env": args.env, "algo": gail.algo, "return_mean": learner, "expert_return": expert, "random_return": rand,
-               "normalized_score": (learner - rand) / (expert - rand), "env_steps": gail.policy.num_timesteps,
+                title=f"GAIL-{algo} on {args.env}")  # fmt: skip
+    metrics = {"env": args.env, "algo": algo, "return_mean": learner, "expert_return": expert, "random_return": rand,
+               "normalized_score": (learner - rand) / (expert - rand), "env_steps": gail.learner.num_timesteps,
                "seconds": round(train_seconds, 2), "seed": args.seed}  # fmt: skip
     write_metrics(args.out, metrics)
     return metrics

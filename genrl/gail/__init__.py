@@ -2,7 +2,10 @@
 
 from genrl.gail.demos import check_demos, load_demos, load_minari, record, space_signature, train_expert
 from genrl.gail.reward import REWARDS, RewardNet
-from genrl.gail.trainer import GAIL, LearnedRewardVecEnv, RelabelingReplayBuffer
+from genrl.gail.sb3 import RelabelingReplayBuffer
+from genrl.gail.trainer import GAIL, behaviour_cloning, make_gail
+from genrl.gail.wrappers import RewardFn, RewardVecEnvWrapper, ScaledReward, TransitionWindow
 
-__all__ = ["GAIL", "REWARDS", "LearnedRewardVecEnv", "RelabelingReplayBuffer", "RewardNet", "check_demos", "load_demos",
-           "load_minari", "record", "space_signature", "train_expert"]  # fmt: skip
+__all__ = ["GAIL", "REWARDS", "RelabelingReplayBuffer", "RewardFn", "RewardNet", "RewardVecEnvWrapper", "ScaledReward",
+           "TransitionWindow", "behaviour_cloning", "check_demos", "load_demos", "load_minari", "make_gail", "record",
+           "space_signature", "train_expert"]  # fmt: skip

@@ -20,6 +20,7 @@ from typing import Any, cast
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from stable_baselines3.common.vec_env import VecEnv
 
 from genrl.errors import InputError
 from genrl.rollout import rollout
@@ -43,8 +44,8 @@ def space_signature(space: gym.Space) -> dict[str, Any]:
     raise InputError(f"only Box and Discrete spaces are supported, got {type(space).__name__}")
 
 
-def check_demos(demos: Transitions, env: gym.Env) -> Transitions:
-    """Refuse demos whose spaces or values do not fit ``env``; return them unchanged otherwise."""
+def check_demos(demos: Transitions, env: gym.Env | VecEnv) -> Transitions:
+    """Refuse demos whose spaces or values do not fit ``env`` (an env or a VecEnv); return them unchanged otherwise."""
     want = {"observation_space": space_signature(env.observation_space), "action_space": space_signature(env.action_space)}
     for key, sig in want.items():
         got = demos.meta.get(key)

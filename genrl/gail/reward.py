@@ -134,11 +134,13 @@ class RewardNet(nn.Module):
             r = r + term * gamma / (1.0 - gamma) * fn(self(self.absorbing_inputs(1)))
         return r.cpu().numpy()
 
+    def spec(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this net (the standardisation is in its buffers)."""
+        return {"obs_dim": self.obs_dim, "act_dim": self.act_dim, "discrete": self.discrete, "hidden": list(self.hidden),
+                "reward": self.reward_name, "use_next_obs": self.use_next_obs, "absorbing": self.absorbing}  # fmt: skip
+
     def save(self, path: str | Path) -> Path:
-        spec = {"obs_dim": self.obs_dim, "act_dim": self.act_dim, "discrete": self.discrete,
-                "hidden": list(self.hidden), "reward": self.reward_name, "use_next_obs": self.use_next_obs,
-                "absorbing": self.absorbing}  # fmt: skip
-        return save_checkpoint(path, {"kind": "RewardNet", "spec": spec, "weights": self.state_dict()})
+        return save_checkpoint(path, {"kind": "RewardNet", "spec": self.spec(), "weights": self.state_dict()})
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu") -> RewardNet:

@@ -1,0 +1,84 @@
+"""Everything genrl does with stable-baselines3's private fields, in one place.
+
+SB3 has no public API for a few things a resumable, relabelling GAIL needs: its update and
+episode counters, the replay buffer's arrays and cursor, SAC's learned entropy coefficient, and
+the hook where a replay buffer builds a sampled batch. When SB3 changes one of these, this module
+is the only one to mend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+import numpy as np
+import torch
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
+
+from genrl.errors import InputError
+
+_REPLAY_ARRAYS = ("observations", "actions", "next_observations", "rewards", "dones", "timeouts")
+
+
+class RelabelingReplayBuffer(ReplayBuffer):
+    """An SB3 replay buffer whose sampled rewards come from the current discriminator at sample time.
+
+    ``reward_fn(obs, scaled_actions, next_obs, terminated)`` gets the stored rows; a stored
+    ``done`` counts as a termination unless it was a time-limit timeout. It is attached after the
+    learner is built, not passed through ``replay_buffer_kwargs``: SB3 pickles those kwargs into
+    every saved model, and a closure over the discriminator cannot be pickled.
+    """
+
+    reward_fn: Callable[..., np.ndarray] | None = None
+
+    def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> Any:
+        if self.reward_fn is None:
+            raise InputError("this relabelling replay buffer has no reward function; GAIL attaches one when it starts")
+        samples = super()._get_samples(batch_inds, env)
+        env_idx = np.zeros(len(batch_inds), dtype=int)
+        terminated = self.dones[batch_inds, env_idx] * (1 - self.timeouts[batch_inds, env_idx]) > 0
+        rew = self.reward_fn(self.observations[batch_inds, env_idx], self.actions[batch_inds, env_idx],
+                             self.next_observations[batch_inds, env_idx], terminated)  # fmt: skip
+        return samples._replace(rewards=self.to_torch(rew.reshape(-1, 1).astype(np.float32)))
+
+
+def replay_buffer(learner: BaseAlgorithm) -> ReplayBuffer | None:
+    """The learner's replay buffer, or ``None`` for an on-policy learner."""
+    return cast(OffPolicyAlgorithm, learner).replay_buffer if isinstance(learner, OffPolicyAlgorithm) else None
+
+
+def learner_state(learner: BaseAlgorithm) -> dict[str, Any]:
+    """What :meth:`BaseAlgorithm.get_parameters` leaves out and a continued run needs: the step,
+    update and episode counters, SAC's entropy coefficient and the replay buffer's contents."""
+    state: dict[str, Any] = {
+        "parameters": learner.get_parameters(),
+        "counters": {
+            "num_timesteps": learner.num_timesteps,
+            "n_updates": learner._n_updates,
+            "episode_num": learner._episode_num,
+        },
+    }
+    log_ent_coef = getattr(learner, "log_ent_coef", None)  # SAC with a learned coefficient
+    state["log_ent_coef"] = None if log_ent_coef is None else log_ent_coef.detach()
+    rb = replay_buffer(learner)
+    if rb is not None:
+        n = rb.buffer_size if rb.full else rb.pos
+        arrays = {k: torch.from_numpy(getattr(rb, k)[:n].copy()) for k in _REPLAY_ARRAYS}
+        state["replay"] = {"pos": rb.pos, "full": rb.full, **arrays}
+    return state
+
+
+def restore_learner(learner: BaseAlgorithm, state: dict[str, Any], device: torch.device | str) -> None:
+    """Put :func:`learner_state` back into a learner built the same way."""
+    learner.set_parameters(state["parameters"], exact_match=True, device=device)
+    c = state["counters"]
+    learner.num_timesteps, learner._n_updates, learner._episode_num = c["num_timesteps"], c["n_updates"], c["episode_num"]
+    if state["log_ent_coef"] is not None:
+        cast(torch.Tensor, learner.log_ent_coef).data.copy_(state["log_ent_coef"])  # type: ignore[attr-defined]
+    rb, saved = replay_buffer(learner), state.get("replay")
+    if rb is not None and saved is not None:
+        for k in _REPLAY_ARRAYS:
+            getattr(rb, k)[: len(saved[k])] = saved[k].numpy()
+        rb.pos, rb.full = saved["pos"], saved["full"]
