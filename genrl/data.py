@@ -44,6 +44,8 @@ def grid25() -> Mixture:
 
 
 MIXTURES = {"ring8": ring8, "grid25": grid25}
+GAN_DATA = (*MIXTURES, "digits")
+"""What ``genrl gan`` trains on: the 2-D mixtures and the embedded digits."""
 
 
 def get_mixture(name: str) -> Mixture:

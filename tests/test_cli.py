@@ -30,8 +30,9 @@ def test_world_model_train_eval_and_mbrl_commands(tmp_path):
     common = ["--env", "genrl/Fork2D-v0", "--out", str(out), "--quiet"]
     assert main(["world-model", "train", "--model", "ensemble", "--transitions", "1000", "--steps", "50", *common]) == 0
     assert main(["world-model", "eval", "--probes", "10", *common]) == 0
-    m = json.loads((out / "metrics.json").read_text())
+    m = json.loads((out / "eval_metrics.json").read_text())
     assert {"energy_distance", "energy_distance_floor", "rollout_error", "energy_score"} <= m.keys()
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 50  # train's own metrics are kept
     assert (out / "next_state_samples.png").exists()
     mb = tmp_path / "mbrl"
     assert main(["mbrl", "--env", "genrl/Fork2D-v0", "--model", "mlp", "--steps", "50", "--out", str(mb), "--quiet"]) == 0
@@ -80,3 +81,29 @@ def test_gail_with_sac_saves_a_loadable_policy(tmp_path):
     assert json.loads((out / "metrics.json").read_text())["algo"] == "sac"
     assert SAC.load(out / "policy.zip", device="cpu").predict([0.0, 1.0, 0.0])[0].shape == (1,)
     assert (out / "reward.safetensors").exists() and (out / "learning_curve.png").exists()
+
+
+def test_help_and_argument_errors_need_no_heavy_import():
+    """The parser is built from the job dataclasses; registries load only when their choices are needed."""
+    code = ("import sys; from genrl.cli import build_parser; p = build_parser(); p.format_help(); "
+            "p.parse_args(['gan', '--out', 'x']); print(sorted(m for m in ('torch', 'stable_baselines3') if m in sys.modules))")  # fmt: skip
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "[]"
+    r = subprocess.run([sys.executable, "-m", "genrl", "gan", "--steps", "-5", "--out", "x"], capture_output=True, text=True)
+    assert r.returncode == 2 and "--steps must be >= 1, got -5" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "genrl", "--version"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("genrl ")
+
+
+def test_every_job_option_has_help_and_every_command_a_runner():
+    import dataclasses
+    import importlib
+
+    from genrl.cli.jobs import COMMANDS
+    from genrl.cli.parsing import field_docs
+
+    for name, (cls, target) in COMMANDS.items():
+        docs = field_docs(cls)
+        assert all(docs.get(f.name) for f in dataclasses.fields(cls)), name
+        module, _, func = target.partition(":")
+        assert callable(getattr(importlib.import_module(module), func)), target

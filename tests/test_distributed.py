@@ -1,4 +1,4 @@
-"""Two Gloo processes on the CPU train one GAN (or SSL classifier): their weights must agree."""
+"""Two Gloo processes on the CPU train one GAN (or SSL classifier, or world model): their weights must agree."""
 
 from collections.abc import Callable
 
@@ -85,3 +85,29 @@ def test_two_processes_fit_one_ssl_classifier(tmp_path):
         _assert_same(r0[part], r1[part], part)
     assert torch.equal(r0["proba"], r1["proba"])
     assert [r["step"] for r in r0["history"]] == [r["step"] for r in r1["history"]] == [5, 10, 15]
+
+
+def _world_model_job(rank: int, out: str) -> None:
+    from genrl.rollout import collect
+    from genrl.worldmodel import make_world_model
+
+    data = collect("genrl/Fork2D-v0", 400, seed=0)  # the same logged data on every rank
+    models = {}
+    for kind in ("gan", "ensemble"):
+        # Seeded per rank so that only the broadcast from rank 0 can make the weights agree.
+        model = make_world_model(kind, 2, 2, hidden=(16, 16), seed=rank)
+        model.fit(data, steps=12, batch_size=32, device="cpu", log_every=5, checkpoint_path=f"{out}/{kind}.safetensors")
+        models[kind] = {"weights": model.state_dict(), "history": model.history}
+    torch.save(models, f"{out}/rank{rank}.pt")
+
+
+@pytest.mark.slow
+def test_two_processes_fit_one_world_model(tmp_path):
+    from genrl.worldmodel import WorldModel
+
+    r0, r1 = _spawn(_world_model_job, tmp_path)
+    for kind in ("gan", "ensemble"):
+        _assert_same(r0[kind]["weights"], r1[kind]["weights"], kind)
+        assert [r["step"] for r in r0[kind]["history"]] == [r["step"] for r in r1[kind]["history"]] == [5, 10, 12]
+        saved = WorldModel.load(tmp_path / f"{kind}.safetensors", device="cpu")  # written by rank 0
+        _assert_same(saved.state_dict(), r0[kind]["weights"], kind)

@@ -1,65 +1,100 @@
-"""The ``genrl`` command: one subcommand per job; see ``genrl --help``."""
+"""The ``genrl`` command: one subcommand per job; see ``genrl --help``.
+
+Each subcommand's options are a dataclass in :mod:`genrl.cli.jobs`; the parser is generated from
+them (:mod:`genrl.cli.parsing`) and a job's heavy imports happen only when it runs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from genrl import __version__
+from genrl.cli.jobs import COMMANDS, GROUPS
+from genrl.cli.parsing import add_dataclass_options, dataclass_from, parse_dataclass
 from genrl.errors import InputError
 
-T = TypeVar("T")
+__all__ = ["main", "parse_dataclass", "write_metrics"]
+
+EPILOG = """examples:
+  genrl quickstart --out runs/quickstart
+  genrl gan --data grid25 --out runs/grid25
+  genrl ssl --labels-per-class 10 --out runs/ssl
+  genrl world-model train --env genrl/Fork2D-v0 --out runs/fork
+  genrl gail --env CartPole-v1 --out runs/gail
+
+Training commands write OUT/metrics.json and plots. With --resume a command loads the checkpoint
+in OUT and trains until the total given by --steps."""
 
 
-def add_common(p: argparse.ArgumentParser) -> None:
-    """Options every training subcommand takes."""
-    p.add_argument("--out", required=True, type=Path, help="output folder (metrics.json, plots, checkpoint)")
-    p.add_argument("--seed", type=int, default=0, help="seed for weights, noise, data order and envs")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto picks CUDA when present")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--tensorboard", action="store_true", help="write TensorBoard scalars to OUT/tensorboard")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: leave torch's default)")
+def _strict(value: Any) -> Any:
+    """NaN and infinities become ``null``: metrics files are strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    return value
 
 
-def parse_dataclass(cls: type[T], description: str | None, argv: Sequence[str] | None = None) -> T:
-    """Parse ``--field-name VALUE`` options for every field of a dataclass of defaults (lists take
-    several values); the experiments' ``Args`` use it."""
-    p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for k, v in vars(cls()).items():
-        many = isinstance(v, list)
-        kind = (type(v[0]) if v else str) if many else type(v)  # an empty list default takes strings
-        p.add_argument(f"--{k.replace('_', '-')}", dest=k, type=kind, default=v, nargs="+" if many else None)
-    return cls(**vars(p.parse_args(argv)))
-
-
-def write_metrics(out: Path, metrics: dict[str, Any]) -> Path:
-    """Write ``OUT/metrics.json`` and echo it as one JSON line."""
+def write_metrics(out: Path, metrics: dict[str, Any], name: str = "metrics.json") -> Path:
+    """Write ``OUT/<name>`` (strict JSON: undefined values are ``null``) and echo it as one JSON line."""
     out.mkdir(parents=True, exist_ok=True)
-    path = out / "metrics.json"
-    path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(metrics, sort_keys=True))
+    path = out / name
+    clean = _strict(metrics)
+    path.write_text(json.dumps(clean, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    print(json.dumps(clean, sort_keys=True, allow_nan=False))
     return path
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; registry choices load only when a subcommand's help or value needs them."""
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="genrl", description=__doc__.split("\n")[0], epilog=EPILOG, formatter_class=fmt)
+    parser.add_argument("--version", action="version", version=f"genrl {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for name, (cls, _) in COMMANDS.items():
+        doc = inspect_doc(cls)
+        first, _, second = name.partition(" ")
+        if second:
+            if first not in groups:
+                g = sub.add_parser(first, help=GROUPS[first], description=GROUPS[first])
+                groups[first] = g.add_subparsers(dest="action", required=True, metavar="ACTION")
+            p = groups[first].add_parser(second, help=doc[0], description="\n\n".join(doc), formatter_class=fmt)
+        else:
+            p = sub.add_parser(name, help=doc[0], description="\n\n".join(doc), formatter_class=fmt)
+        add_dataclass_options(p, cls)
+        p.set_defaults(job=name)
+    return parser
+
+
+def inspect_doc(cls: type) -> list[str]:
+    """A job class's docstring as paragraphs (the first is the one-line help)."""
+    return [" ".join(part.split()) for part in (cls.__doc__ or "").strip().split("\n\n")]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    from genrl.cli import gail, gan, quickstart, ssl, world_model
-
-    parser = argparse.ArgumentParser(prog="genrl", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    for module in (gan, ssl, world_model, gail, quickstart):
-        module.register(sub)
-    args = parser.parse_args(argv)
-    if getattr(args, "threads", 0):
-        import torch
-
-        torch.set_num_threads(args.threads)
+    args = build_parser().parse_args(argv)
+    cls, target = COMMANDS[args.job]
+    job: Any = dataclass_from(cls, args)
+    module, _, func = target.partition(":")
     try:
-        args.func(args)
+        run = getattr(importlib.import_module(module), func)
+        if getattr(job, "threads", 0):
+            import torch
+
+            torch.set_num_threads(job.threads)
+        run(job)
     except InputError as e:
-        print(f"genrl {args.command}: error: {e}", file=sys.stderr)
+        print(f"genrl {args.job}: error: {e}", file=sys.stderr)
         return 2
     return 0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -11,7 +10,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from genrl.cli import add_common, write_metrics
+from genrl.cli import write_metrics
+from genrl.cli.jobs import CollectDemosJob, GailJob, TrainExpertJob
 from genrl.errors import InputError
 from genrl.gail import GAIL, load_demos, make_gail, record, train_expert
 from genrl.plotting import plot_curves
@@ -21,40 +21,7 @@ from genrl.utils import seed_everything
 CHECKPOINT = "checkpoint.safetensors"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    demos = sub.add_parser("demos", help="train an SB3 expert or record its demonstrations")
-    dsub = demos.add_subparsers(dest="action", required=True)
-    te = dsub.add_parser("train-expert", help="train an SB3 expert (PPO for discrete actions, else SAC)")
-    te.add_argument("--env", required=True)
-    te.add_argument("--steps", type=int, default=None, help="env steps (default: a per-env budget)")
-    add_common(te)
-    te.set_defaults(func=run_train_expert)
-    co = dsub.add_parser("collect", help="record expert episodes to a demonstrations file (.npz)")
-    co.add_argument("--expert", required=True, help="an SB3 .zip (from train-expert)")
-    co.add_argument("--env", default=None, help="env id (default: read from metrics.json beside the expert)")
-    co.add_argument("--episodes", type=int, default=10)
-    co.add_argument("--out", required=True, help="demonstrations file to write")
-    co.add_argument("--seed", type=int, default=0)
-    co.set_defaults(func=run_collect, threads=0)
-    g = sub.add_parser("gail", help="GAIL: imitate demonstrations with an SB3 learner")
-    g.add_argument("--env", required=True)
-    g.add_argument("--demos", default=None, help="demonstrations: a .npz from `demos collect`, or minari:ID|DIR "
-                   "(default: train an expert with `demos train-expert` settings, record --episodes into OUT)")  # fmt: skip
-    g.add_argument("--episodes", type=int, default=10, help="expert episodes to record when --demos is not given")
-    g.add_argument("--algo", choices=["ppo", "sac"], default="ppo")
-    g.add_argument("--steps", type=int, default=50_000, help="generator env steps")
-    g.add_argument("--reward", choices=["gail", "log_d", "airl"], default="gail")
-    g.add_argument("--bc-epochs", type=int, default=0, help="behaviour-cloning warm start (ppo)")
-    g.add_argument("--subproc", action="store_true", help="step the PPO env copies in worker processes")
-    g.add_argument("--next-obs", action="store_true", help="the discriminator judges (s, a, s') instead of (s, a)")
-    g.add_argument("--absorbing", action="store_true", help="DAC absorbing states for terminated episodes")
-    g.add_argument("--checkpoint-every", type=int, default=10_000, help="env steps between checkpoints (0: only at the end)")
-    g.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
-    add_common(g)
-    g.set_defaults(func=run_gail)
-
-
-def _load_expert(path: str) -> Any:
+def _load_expert(path: str | Path) -> Any:
     from stable_baselines3 import PPO, SAC
 
     for cls in (PPO, SAC):
@@ -65,7 +32,7 @@ def _load_expert(path: str) -> Any:
     raise InputError(f"{path!r} is not a PPO or SAC model saved by stable-baselines3")
 
 
-def run_train_expert(args: argparse.Namespace) -> dict[str, Any]:
+def run_train_expert(args: TrainExpertJob) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
     model = train_expert(args.env, args.steps, seed=args.seed, device=args.device, progress=not args.quiet)
@@ -78,7 +45,7 @@ def run_train_expert(args: argparse.Namespace) -> dict[str, Any]:
     return metrics
 
 
-def run_collect(args: argparse.Namespace) -> dict[str, Any]:
+def run_collect(args: CollectDemosJob) -> dict[str, Any]:
     model = _load_expert(args.expert)
     env_id = args.env
     beside = Path(args.expert).parent / "metrics.json"
@@ -92,15 +59,16 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
     return {"transitions": len(demos)}
 
 
-def run_gail(args: argparse.Namespace) -> dict[str, Any]:
+def run_gail(args: GailJob) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
-    if args.demos is None:
-        args.demos = args.out / "demos.npz"
-        if not (args.resume and args.demos.exists()):
+    demos_path: str | Path | None = args.demos
+    if demos_path is None:
+        demos_path = args.out / "demos.npz"
+        if not (args.resume and demos_path.exists()):
             expert = train_expert(args.env, seed=args.seed, device=args.device, progress=not args.quiet)
-            record(expert, args.env, args.episodes, seed=args.seed).save(args.demos)
-    demos = load_demos(args.demos, gym.make(args.env))
+            record(expert, args.env, args.episodes, seed=args.seed).save(demos_path)
+    demos = load_demos(demos_path, gym.make(args.env))
     ckpt = args.out / CHECKPOINT
     if args.resume and ckpt.exists():
         gail = GAIL.load(ckpt, device=args.device)

@@ -8,7 +8,6 @@ writes everything::
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ from typing import Any
 import torch
 
 from genrl import distributed
-from genrl.cli import add_common, write_metrics
-from genrl.data import MIXTURES, get_mixture, load_digits_images
-from genrl.gan.losses import LOSSES
+from genrl.cli import write_metrics
+from genrl.cli.jobs import GanJob
+from genrl.data import get_mixture, load_digits_images
 from genrl.gan.presets import TOY_RECIPES, digits_trainer, toy_trainer
 from genrl.gan.trainer import GANTrainer
 from genrl.metrics import mixture_scores
@@ -29,22 +28,7 @@ from genrl.utils import seed_everything
 CHECKPOINT = "checkpoint.safetensors"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("gan", help="train a GAN (2-D mixtures or conditional digits) and score it")
-    p.add_argument("--data", choices=[*MIXTURES, "digits"], default="ring8")
-    p.add_argument("--loss", choices=LOSSES.names(), default="non_saturating", help="generator/discriminator cost pair")
-    p.add_argument("--plain", action="store_true", help="2-D data: the bare game (no R1, lr decay or rescaling)")
-    p.add_argument("--steps", type=int, default=None, help="total generator steps (a resumed run continues to it)")
-    p.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints (0: only at the end)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
-    p.add_argument("--amp", action="store_true", help="bf16 autocast of the nets' forward passes (for GPUs; default fp32)")
-    p.add_argument("--compile", action="store_true",
-                   help="torch.compile the generator, and the discriminator unless R1 / gradient penalty is on")  # fmt: skip
-    add_common(p)
-    p.set_defaults(func=run)
-
-
-def _trainer(args: argparse.Namespace) -> GANTrainer:
+def _trainer(args: GanJob) -> GANTrainer:
     ckpt = args.out / CHECKPOINT
     if args.resume and ckpt.exists():
         return GANTrainer.load(ckpt, device=args.device)
@@ -54,7 +38,7 @@ def _trainer(args: argparse.Namespace) -> GANTrainer:
 
 
 @distributed.entry_point
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: GanJob) -> dict[str, Any]:
     """Train and score; under torchrun every rank trains and rank 0 scores and writes (others return ``{}``)."""
     seed_everything(args.seed)
     t0 = time.perf_counter()

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
 from genrl import distributed
-from genrl.cli import add_common, write_metrics
+from genrl.cli import write_metrics
+from genrl.cli.jobs import SSLJob
 from genrl.data import digits_split, labeled_subset, load_mnist
 from genrl.errors import InputError
 from genrl.plotting import image_grid, plot_confusion, plot_curves
@@ -18,19 +19,7 @@ from genrl.ssl import PRESETS, SSLGANClassifier
 from genrl.utils import seed_everything
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ssl", help="semi-supervised K+1 GAN classifier on few labels")
-    p.add_argument("--dataset", choices=["digits", "mnist"], default="digits")
-    p.add_argument("--data-dir", default=None, help="folder with the four MNIST idx files (plain or .gz)")
-    p.add_argument("--labels-per-class", type=int, default=10)
-    p.add_argument("--steps", type=int, default=None, help="training steps (default: the dataset preset)")
-    p.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints (0: only at the end)")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.safetensors")
-    add_common(p)
-    p.set_defaults(func=run)
-
-
-def load_dataset(name: str, data_dir: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def load_dataset(name: str, data_dir: str | Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``X_train, y_train, X_test, y_test`` with MNIST flattened to 784 features in [0, 1]."""
     if name == "digits":
         Xtr, Xte, ytr, yte = digits_split()
@@ -42,17 +31,17 @@ def load_dataset(name: str, data_dir: str | None) -> tuple[np.ndarray, np.ndarra
 
 
 @distributed.entry_point
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: SSLJob) -> dict[str, Any]:
     """Train and score; under torchrun every rank trains and rank 0 scores and writes (others return ``{}``)."""
     seed_everything(args.seed)
     t0 = time.perf_counter()
     Xtr, ytr, Xte, yte = load_dataset(args.dataset, args.data_dir)
     y = labeled_subset(ytr, args.labels_per_class, seed=args.seed)
-    params = dict(PRESETS[args.dataset])
+    params: dict[str, Any] = dict(PRESETS[args.dataset])
     if args.steps:
         params["max_steps"] = args.steps
     ckpt = args.out / "checkpoint.safetensors"
-    run_params = dict(device=args.device, verbose=not args.quiet, checkpoint_path=str(ckpt),
+    run_params: dict[str, Any] = dict(device=args.device, verbose=not args.quiet, checkpoint_path=str(ckpt),
                       checkpoint_every=args.checkpoint_every,
                       tensorboard_dir=str(args.out / "tensorboard") if args.tensorboard else None)  # fmt: skip
     if args.resume and ckpt.exists():  # continues to max_steps; fit refuses other data or parameters

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from genrl.cli import add_common, write_metrics
+from genrl.cli import write_metrics
+from genrl.cli.jobs import Job, MBRLJob, WorldModelEvalJob, WorldModelTrainJob
 from genrl.errors import InputError
 from genrl.plotting import plot_curves, plot_mixture_samples
 from genrl.progress import ProgressLogger
@@ -26,33 +26,7 @@ from genrl.worldmodel.rewards import REWARD_FNS
 MODEL_FILE, DATA_FILE = "model.safetensors", "transitions.npz"
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    wm = sub.add_parser("world-model", help="train or evaluate a world model of a gymnasium env")
-    wsub = wm.add_subparsers(dest="action", required=True)
-    train = wsub.add_parser("train", help="collect random-policy transitions and fit a model")
-    train.add_argument("--env", required=True, help="gymnasium id, e.g. genrl/Fork2D-v0 or Pendulum-v1")
-    train.add_argument("--model", choices=["gan", "ensemble", "mlp"], default="gan")
-    train.add_argument("--transitions", type=int, default=20_000, help="real transitions to collect")
-    train.add_argument("--steps", type=int, default=5000, help="model training steps (a resumed run continues to it)")
-    train.add_argument("--hidden", type=int, nargs="+", default=[200, 200, 200], help="widths of every net's layers")
-    train.add_argument("--checkpoint-every", type=int, default=1000, help="steps between checkpoints (0: only at the end)")
-    train.add_argument("--resume", action="store_true", help="continue from OUT/model.safetensors on OUT/transitions.npz")
-    add_common(train)
-    train.set_defaults(func=run_train)
-    ev = wsub.add_parser("eval", help="score a trained model (OUT must hold model.safetensors)")
-    ev.add_argument("--env", required=True)
-    ev.add_argument("--probes", type=int, default=200, help="held-out (s, a) probes for the one-step distance")
-    add_common(ev)
-    ev.set_defaults(func=run_eval)
-    mb = sub.add_parser("mbrl", help="Dyna/MBPO: SAC on world-model rollouts; return vs. real env steps")
-    mb.add_argument("--env", required=True)
-    mb.add_argument("--model", choices=["gan", "ensemble", "mlp"], default="gan")
-    mb.add_argument("--steps", type=int, default=1000, help="real env steps")
-    add_common(mb)
-    mb.set_defaults(func=run_mbrl)
-
-
-def _tensorboard(args: argparse.Namespace) -> Path | None:
+def _tensorboard(args: Job) -> Path | None:
     return args.out / "tensorboard" if args.tensorboard else None
 
 
@@ -60,7 +34,7 @@ def _dims(env_id: str) -> tuple[int, int]:
     return world_model_dims(env_id)[:2]
 
 
-def run_train(args: argparse.Namespace) -> dict[str, Any]:
+def run_train(args: WorldModelTrainJob) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
     ckpt = args.out / MODEL_FILE
@@ -81,14 +55,14 @@ def run_train(args: argparse.Namespace) -> dict[str, Any]:
     return metrics
 
 
-def run_train_eval(args: argparse.Namespace) -> dict[str, Any]:
+def run_train_eval(train: WorldModelTrainJob, evaluate: WorldModelEvalJob) -> dict[str, Any]:
     """``train`` then ``eval`` into the same OUT; writes and returns the merged metrics."""
-    metrics = {**run_train(args), **run_eval(args)}
-    write_metrics(args.out, metrics)
+    metrics = {**run_train(train), **run_eval(evaluate)}
+    write_metrics(train.out, metrics)
     return metrics
 
 
-def run_eval(args: argparse.Namespace) -> dict[str, Any]:
+def run_eval(args: WorldModelEvalJob) -> dict[str, Any]:
     seed_everything(args.seed)
     model = WorldModel.load(args.out / MODEL_FILE, device=args.device)
     if (model.obs_dim, model.act_dim) != _dims(args.env):
@@ -101,7 +75,7 @@ def run_eval(args: argparse.Namespace) -> dict[str, Any]:
     if hasattr(env, "sample_next"):  # a true kernel to compare with
         metrics.update(one_step_energy_distance(model, env, held_out[: args.probes], seed=args.seed))
         _plot_probe(model, env, held_out, args.out / "next_state_samples.png")
-    write_metrics(args.out, metrics)
+    write_metrics(args.out, metrics, name="eval_metrics.json")  # beside train's metrics.json, not over it
     return metrics
 
 
@@ -114,7 +88,7 @@ def _plot_probe(model: WorldModel, env: Any, data: Transitions, path: Path) -> N
     plot_mixture_samples(pred[:, :2], truth[:, :2], path, title=f"{model.kind}: model samples (dots) vs. truth (x)")
 
 
-def run_mbrl(args: argparse.Namespace) -> dict[str, Any]:
+def run_mbrl(args: MBRLJob) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
     model = world_model_for(args.model, args.env, seed=args.seed)

@@ -1,0 +1,7 @@
+"""``python -m genrl``: the ``genrl`` command."""
+
+import sys
+
+from genrl.cli import main
+
+sys.exit(main())
