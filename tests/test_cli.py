@@ -85,8 +85,11 @@ def test_gail_with_sac_saves_a_loadable_policy(tmp_path):
 
 def test_help_and_argument_errors_need_no_heavy_import():
     """The parser is built from the job dataclasses; registries load only when their choices are needed."""
-    code = ("import sys; from genrl.cli import build_parser; p = build_parser(); p.format_help(); "
-            "p.parse_args(['gan', '--out', 'x']); print(sorted(m for m in ('torch', 'stable_baselines3') if m in sys.modules))")  # fmt: skip
+    code = (
+        "import sys; from genrl.cli import build_parser; p = build_parser(); p.format_help(); "
+        "p.parse_args(['gan', '--out', 'x']); "
+        "print(sorted(m for m in ('torch', 'stable_baselines3') if m in sys.modules))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "[]"
     r = subprocess.run([sys.executable, "-m", "genrl", "gan", "--steps", "-5", "--out", "x"], capture_output=True, text=True)
