@@ -15,12 +15,12 @@ from genrl.errors import InputError
 from genrl.plotting import plot_curves, plot_mixture_samples
 from genrl.progress import ProgressLogger
 from genrl.rollout import collect
+from genrl.spaces import flat_dims
 from genrl.transitions import Transitions
 from genrl.utils import seed_everything
 from genrl.worldmodel import WorldModel, world_model_for
 from genrl.worldmodel.dyna import DynaConfig, dyna_sac
 from genrl.worldmodel.evaluate import model_energy_score, one_step_energy_distance, rollout_error
-from genrl.worldmodel.models import world_model_dims
 from genrl.worldmodel.rewards import REWARD_FNS
 
 MODEL_FILE, DATA_FILE = "model.safetensors", "transitions.npz"
@@ -31,7 +31,7 @@ def _tensorboard(args: Job) -> Path | None:
 
 
 def _dims(env_id: str) -> tuple[int, int]:
-    return world_model_dims(env_id)[:2]
+    return flat_dims(env_id)[:2]
 
 
 def run_train(args: WorldModelTrainJob) -> dict[str, Any]:

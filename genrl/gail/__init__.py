@@ -1,6 +1,6 @@
 """GAIL-style imitation: demonstrations, a discriminator reward from the GAN core, SB3 generators."""
 
-from genrl.gail.demos import check_demos, load_demos, load_minari, record, space_signature, train_expert
+from genrl.gail.demos import check_demos, load_demos, load_minari, record, train_expert
 from genrl.gail.reward import REWARDS, RewardNet
 from genrl.gail.sb3 import RelabelingReplayBuffer
 from genrl.gail.trainer import GAIL, behaviour_cloning, make_gail
@@ -8,4 +8,4 @@ from genrl.gail.wrappers import RewardFn, RewardVecEnvWrapper, ScaledReward, Tra
 
 __all__ = ["GAIL", "REWARDS", "RelabelingReplayBuffer", "RewardFn", "RewardNet", "RewardVecEnvWrapper", "ScaledReward",
            "TransitionWindow", "behaviour_cloning", "check_demos", "load_demos", "load_minari", "make_gail", "record",
-           "space_signature", "train_expert"]  # fmt: skip
+           "train_expert"]  # fmt: skip

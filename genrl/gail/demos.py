@@ -24,6 +24,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from genrl.errors import InputError
 from genrl.rollout import rollout
+from genrl.spaces import space_signature
 from genrl.transitions import FIELDS, Transitions
 
 # Zoo-style settings that reach expert level within these budgets on 2 CPU cores.
@@ -33,15 +34,6 @@ EXPERTS: dict[str, dict[str, Any]] = {
                                "ent_coef": 0.0, "learning_rate": 1e-3, "clip_range": 0.2}},
     "Pendulum-v1": {"algo": "sac", "steps": 20_000, "n_envs": 1, "kwargs": {"learning_rate": 1e-3}},
 }  # fmt: skip
-
-
-def space_signature(space: gym.Space) -> dict[str, Any]:
-    """A JSON description of a Box or Discrete space (kind, shape, n)."""
-    if isinstance(space, spaces.Discrete):
-        return {"kind": "Discrete", "n": int(space.n)}
-    if isinstance(space, spaces.Box):
-        return {"kind": "Box", "shape": list(space.shape)}
-    raise InputError(f"only Box and Discrete spaces are supported, got {type(space).__name__}")
 
 
 def check_demos(demos: Transitions, env: gym.Env | VecEnv) -> Transitions:

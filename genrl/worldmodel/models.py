@@ -37,6 +37,7 @@ from genrl.gan.regularizers import energy_score
 from genrl.gan.update import AdversarialUpdate, Generator, Judgement, optimizer_step
 from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.schedules import linear_lr_scale
+from genrl.spaces import flat_dims
 from genrl.training import Callback, Row, capture_rng, restore_rng, run, split_streams
 from genrl.transitions import Transitions
 from genrl.utils import resolve_device
@@ -466,21 +467,7 @@ def make_world_model(kind: str, obs_dim: int, act_dim: int, **kwargs: Any) -> Wo
     return WorldModel.registry[kind](obs_dim, act_dim, **kwargs)
 
 
-def world_model_dims(env: gym.Env | str) -> tuple[int, int, bool]:
-    """(obs_dim, act_dim, discrete_actions) of a world model of ``env`` (an env or its id): flat Box
-    observations, and Box actions or Discrete ones (act_dim = the number of actions)."""
-    env = gym.make(env) if isinstance(env, str) else env
-    obs_space, act_space = env.observation_space, env.action_space
-    if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 1:
-        raise InputError(f"world models need flat Box observations, got {obs_space}")
-    if isinstance(act_space, gym.spaces.Discrete):
-        return obs_space.shape[0], int(act_space.n), True
-    if not isinstance(act_space, gym.spaces.Box) or len(act_space.shape) != 1:
-        raise InputError(f"world models need flat Box or Discrete actions, got {act_space}")
-    return obs_space.shape[0], act_space.shape[0], False
-
-
 def world_model_for(kind: str, env: gym.Env | str, **kwargs: Any) -> WorldModel:
-    """:func:`make_world_model` sized for ``env`` by :func:`world_model_dims` (Discrete actions one-hot inside)."""
-    obs_dim, act_dim, discrete = world_model_dims(env)
+    """:func:`make_world_model` sized for ``env`` by :func:`genrl.spaces.flat_dims` (Discrete actions one-hot inside)."""
+    obs_dim, act_dim, discrete = flat_dims(env)
     return make_world_model(kind, obs_dim, act_dim, discrete_actions=discrete, **kwargs)
