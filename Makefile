@@ -5,6 +5,9 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 PYTHON ?= python3
 OUT ?= runs/quickstart
+# THREADS=N sets torch's CPU threads for the quickstart jobs and the tests (empty: genrl's default of 1
+# for the jobs, torch's for the tests).
+THREADS ?=
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,14 +19,14 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 quickstart: $(VENV)/.installed
-	$(VENV)/bin/genrl quickstart --out $(OUT)
+	$(VENV)/bin/genrl quickstart --out $(OUT) --overwrite $(if $(THREADS),--threads $(THREADS))
 
 test: $(VENV)/.installed
-	$(VENV)/bin/python -m pytest -q
+	$(if $(THREADS),OMP_NUM_THREADS=$(THREADS) )$(VENV)/bin/python -m pytest -q
 
 # Skips the tests marked slow (long-running quality checks); for the edit-test loop, not for CI.
 test-fast: $(VENV)/.installed
-	$(VENV)/bin/python -m pytest -q -m "not slow"
+	$(if $(THREADS),OMP_NUM_THREADS=$(THREADS) )$(VENV)/bin/python -m pytest -q -m "not slow"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check genrl tests experiments envs

@@ -36,13 +36,21 @@ def plot_mixture_samples(samples: np.ndarray, centers: np.ndarray, path: str | P
 
 
 def plot_curves(
-    rows: Sequence[dict[str, float]], keys: Sequence[str], path: str | Path, x: str = "step", title: str = ""
+    rows: Sequence[dict[str, float]],
+    keys: Sequence[str],
+    path: str | Path,
+    x: str = "step",
+    title: str = "",
+    refs: dict[str, float] | None = None,
 ) -> Path:
-    """Line plot of ``keys`` against ``x`` from a list of logged rows."""
+    """Line plot of ``keys`` against ``x`` from a list of logged rows (undefined values leave gaps),
+    plus dashed horizontal references ``{label: y}``."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
     xs = [r[x] for r in rows]
     for k in keys:
-        ax.plot(xs, [r[k] for r in rows], label=k)
+        ax.plot(xs, [np.nan if r.get(k) is None else r[k] for r in rows], label=k)
+    for i, (label, y) in enumerate((refs or {}).items()):
+        ax.axhline(y, ls="--", lw=1, color=f"C{len(keys) + i}", label=label)
     ax.set_xlabel(x)
     ax.set_title(title)
     ax.legend()

@@ -23,6 +23,7 @@ key             shape / dtype  meaning
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -95,11 +96,18 @@ class Transitions:
 
     @classmethod
     def load(cls, path: str | Path) -> Transitions:
+        if not Path(path).is_file():
+            raise InputError(f"no transitions file at {str(path)!r}")
         try:
-            with np.load(path, allow_pickle=False) as z:
+            z = np.load(path, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise ValueError("a single array")
+            with z:
                 data = {k: z[k] for k in z.files}
-        except (OSError, ValueError, EOFError) as e:
-            raise InputError(f"cannot read transitions from {str(path)!r}: {e}") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+            # numpy's own message for a foreign file suggests allow_pickle, which would run its code
+            reason = "truncated or corrupt" if isinstance(e, (zipfile.BadZipFile, EOFError)) else "not an .npz archive"
+            raise InputError(f"{str(path)!r} is not a genrl transitions file ({reason})") from None
         missing = {"obs", "act", "next_obs", "rew", "terminated", "truncated", "meta"} - data.keys()
         if missing:
             raise InputError(f"{str(path)!r} is not a transitions file: missing {sorted(missing)}")

@@ -24,8 +24,12 @@ def test_record_round_trips_and_keeps_episode_structure(cartpole_demos, tmp_path
 
 def test_mismatched_spaces_empty_and_nan_demos_are_refused(cartpole_demos, tmp_path):
     path = cartpole_demos.save(tmp_path / "demos.npz")
-    with pytest.raises(InputError, match="recorded with observation_space"):
+    with pytest.raises(InputError, match="recorded in CartPole-v1, not Pendulum-v1"):
         load_demos(path, gym.make("Pendulum-v1"))
+    anonymous = cartpole_demos[:]  # demos that do not name their env are still checked by their spaces
+    anonymous.meta = {k: v for k, v in cartpole_demos.meta.items() if k != "env_id"}
+    with pytest.raises(InputError, match="recorded with observation_space"):
+        load_demos(anonymous.save(tmp_path / "anonymous.npz"), gym.make("Pendulum-v1"))
     foreign = Transitions(cartpole_demos.obs, cartpole_demos.act + 5, cartpole_demos.next_obs, cartpole_demos.rew,
                           cartpole_demos.terminated, cartpole_demos.truncated)  # fmt: skip
     with pytest.raises(InputError, match=r"integers in \[0, 2\)"):
@@ -71,7 +75,7 @@ def test_minari_dataset_reads_as_demos_and_is_checked_against_the_env(tmp_path):
     assert len(demos) == 20 + 25 + 30 and demos.obs.shape == (75, 3) and demos.act.shape == (75, 1)
     np.testing.assert_array_equal(demos.next_obs[:19], demos.obs[1:20])  # s' of step t is s of step t + 1
     assert demos.truncated.sum() == 3 and demos.meta["env_id"] == "Pendulum-v1" and len(demos.meta["episode_returns"]) == 3
-    with pytest.raises(InputError, match="recorded with"):
+    with pytest.raises(InputError, match="recorded in Pendulum-v1, not CartPole-v1"):
         load_demos(f"minari:{path}", gym.make("CartPole-v1"))
     with pytest.raises(InputError, match="Minari"):
         load_demos(f"minari:{tmp_path / 'missing'}")

@@ -53,7 +53,7 @@ def test_reward_net_save_load_round_trip(trained, demos, tmp_path):
 
 
 def test_gail_refuses_demos_of_another_env(demos):
-    with pytest.raises(InputError, match="recorded with"):
+    with pytest.raises(InputError, match="recorded in CartPole-v1, not Pendulum-v1"):
         make_gail("Pendulum-v1", demos)
     with pytest.raises(InputError, match="algo"):
         make_gail("CartPole-v1", demos, algo="trpo")

@@ -7,13 +7,16 @@ them (:mod:`genrl.cli.parsing`) and a job's heavy imports happen only when it ru
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from gymnasium.error import Error as GymnasiumError
 
 from genrl import __version__
 from genrl.cli.jobs import COMMANDS, GROUPS
@@ -86,17 +89,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     cls, target = COMMANDS[args.job]
     job: Any = dataclass_from(cls, args)
     module, _, func = target.partition(":")
+    threads = getattr(job, "threads", 0)
     try:
         run = getattr(importlib.import_module(module), func)
-        if getattr(job, "threads", 0):
-            import torch
-
-            torch.set_num_threads(job.threads)
-        run(job)
-    except InputError as e:
+        with _torch_threads(threads):
+            run(job)
+    except (InputError, GymnasiumError) as e:  # a wrong env id or a missing env dependency is the user's to fix
         print(f"genrl {args.job}: error: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """torch's CPU thread count set to ``n`` (0: left as it is) for the job, and put back after it."""
+    if not n:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 if __name__ == "__main__":

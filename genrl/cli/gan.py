@@ -17,7 +17,9 @@ import torch
 from genrl import distributed
 from genrl.cli import write_metrics
 from genrl.cli.jobs import GanJob
+from genrl.cli.rundir import claim
 from genrl.data import get_mixture, load_digits_images
+from genrl.errors import InputError
 from genrl.gan.presets import TOY_RECIPES, digits_trainer, toy_trainer
 from genrl.gan.trainer import GANTrainer
 from genrl.metrics import mixture_scores
@@ -26,12 +28,12 @@ from genrl.plotting import image_grid, plot_curves, plot_mixture_samples
 from genrl.utils import seed_everything
 
 CHECKPOINT = "checkpoint.safetensors"
+DIGITS_STEPS = 3000
 
 
-def _trainer(args: GanJob) -> GANTrainer:
-    ckpt = args.out / CHECKPOINT
-    if args.resume and ckpt.exists():
-        return GANTrainer.load(ckpt, device=args.device)
+def _trainer(args: GanJob, resume: bool) -> GANTrainer:
+    if resume:
+        return GANTrainer.load(args.out / CHECKPOINT, device=args.device)
     if args.data == "digits":
         return digits_trainer(seed=args.seed, device=args.device)
     return toy_trainer(args.data, args.loss, tricks=not args.plain, seed=args.seed, device=args.device)
@@ -40,10 +42,13 @@ def _trainer(args: GanJob) -> GANTrainer:
 @distributed.entry_point
 def run(args: GanJob) -> dict[str, Any]:
     """Train and score; under torchrun every rank trains and rank 0 scores and writes (others return ``{}``)."""
+    if args.data == "digits" and (args.loss != GanJob.loss or args.plain):
+        raise InputError("--loss and --plain apply to the 2-D mixtures; --data digits trains its own DCGAN recipe")
+    resume = claim(args, (CHECKPOINT, "metrics.json"), CHECKPOINT, write=distributed.is_main_process())
     seed_everything(args.seed)
     t0 = time.perf_counter()
-    trainer = _trainer(args).accelerate(amp=args.amp, compile=args.compile)
-    steps = args.steps or (3000 if args.data == "digits" else TOY_RECIPES[args.data].steps)
+    trainer = _trainer(args, resume).accelerate(amp=args.amp, compile=args.compile)
+    steps = args.steps or (DIGITS_STEPS if args.data == "digits" else TOY_RECIPES[args.data].steps)
     if args.data == "digits":
         X, y = load_digits_images()
     else:

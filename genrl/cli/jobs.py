@@ -39,8 +39,12 @@ class Job:
     """no progress bar"""
     tensorboard: bool = False
     """write TensorBoard scalars to OUT/tensorboard"""
-    threads: int = field(default=0, metadata=at_least(0))
-    """torch CPU threads (0: leave torch's default)"""
+    threads: int = field(default=1, metadata=at_least(0))
+    """torch CPU threads; 1 measured fastest for genrl's job sizes whenever anything else runs
+    (2.5-3.5x torch's default beside one busy process, within 0.7x of it on an idle machine; see
+    experiments/threads.py); 0: torch's default (one per core)"""
+    overwrite: bool = False
+    """replace what an earlier run left in OUT (without it, such a run is refused)"""
 
 
 @dataclass(kw_only=True)
@@ -151,6 +155,8 @@ class CollectDemosJob:
     """episodes to record"""
     seed: int = 0
     """seed of the first episode's reset (episode k uses seed + k)"""
+    overwrite: bool = False
+    """replace an existing file at OUT"""
 
 
 @dataclass(kw_only=True)
@@ -164,6 +170,8 @@ class GailJob(Resumable):
     `demos train-expert` settings and record --episodes into OUT)"""
     episodes: int = field(default=10, metadata=at_least(1))
     """expert episodes to record when --demos is not given"""
+    expert_steps: int | None = field(default=None, metadata=at_least(1))
+    """env steps to train the expert when --demos is not given (default: a per-env budget)"""
     algo: Literal["ppo", "sac"] = "ppo"
     """the learner: PPO (vectorised envs) or SAC (relabelling replay buffer; Box actions)"""
     steps: int = field(default=50_000, metadata=at_least(1))
@@ -188,6 +196,9 @@ class QuickstartJob(Job):
 
     out: Path = Path("runs/quickstart")
     """output folder: report.html, metrics.json and one folder per job"""
+    budget: float = field(default=1.0, metadata=at_least(0.001))
+    """fraction of every job's training budget: below 1 for a quick look at the whole pipeline (the
+    report's figures are only meaningful at 1)"""
 
 
 COMMANDS: dict[str, tuple[type, str]] = {

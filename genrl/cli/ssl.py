@@ -12,6 +12,7 @@ from sklearn.metrics import confusion_matrix
 from genrl import distributed
 from genrl.cli import write_metrics
 from genrl.cli.jobs import SSLJob
+from genrl.cli.rundir import claim
 from genrl.data import digits_split, labeled_subset, load_mnist
 from genrl.errors import InputError
 from genrl.plotting import image_grid, plot_confusion, plot_curves
@@ -33,6 +34,8 @@ def load_dataset(name: str, data_dir: str | Path | None) -> tuple[np.ndarray, np
 @distributed.entry_point
 def run(args: SSLJob) -> dict[str, Any]:
     """Train and score; under torchrun every rank trains and rank 0 scores and writes (others return ``{}``)."""
+    ckpt = args.out / "checkpoint.safetensors"
+    resume = claim(args, (ckpt.name, "metrics.json"), ckpt.name, write=distributed.is_main_process())
     seed_everything(args.seed)
     t0 = time.perf_counter()
     Xtr, ytr, Xte, yte = load_dataset(args.dataset, args.data_dir)
@@ -40,11 +43,10 @@ def run(args: SSLJob) -> dict[str, Any]:
     params: dict[str, Any] = dict(PRESETS[args.dataset])
     if args.steps:
         params["max_steps"] = args.steps
-    ckpt = args.out / "checkpoint.safetensors"
     run_params: dict[str, Any] = dict(device=args.device, verbose=not args.quiet, checkpoint_path=str(ckpt),
                       checkpoint_every=args.checkpoint_every,
                       tensorboard_dir=str(args.out / "tensorboard") if args.tensorboard else None)  # fmt: skip
-    if args.resume and ckpt.exists():  # continues to max_steps; fit refuses other data or parameters
+    if resume:  # continues to max_steps; fit refuses other data or parameters
         clf = SSLGANClassifier.load(ckpt, device=args.device).set_params(max_steps=params["max_steps"], **run_params)
     else:
         clf = SSLGANClassifier(**params, random_state=args.seed, **run_params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import numpy as np
 
 from genrl.cli import write_metrics
 from genrl.cli.jobs import Job, MBRLJob, WorldModelEvalJob, WorldModelTrainJob
+from genrl.cli.rundir import JOB_FILE, claim
 from genrl.errors import InputError
 from genrl.plotting import plot_curves, plot_mixture_samples
 from genrl.progress import ProgressLogger
@@ -35,20 +37,20 @@ def _dims(env_id: str) -> tuple[int, int]:
 
 
 def run_train(args: WorldModelTrainJob) -> dict[str, Any]:
+    ckpt = args.out / MODEL_FILE
+    resume = claim(args, (MODEL_FILE, "metrics.json"), MODEL_FILE)  # a resume of another env or model is refused
     seed_everything(args.seed)
     t0 = time.perf_counter()
-    ckpt = args.out / MODEL_FILE
-    resume = args.resume and ckpt.exists()
     if resume:
         data, model = Transitions.load(args.out / DATA_FILE), WorldModel.load(ckpt, device=args.device)
-        if (model.obs_dim, model.act_dim) != _dims(args.env) or model.kind != args.model:
-            raise InputError(f"--resume: {str(ckpt)!r} holds a {model.kind} model of other dimensions or kind")
     else:
         data = collect(args.env, args.transitions, seed=args.seed)
         data.save(args.out / DATA_FILE)
         model = world_model_for(args.model, args.env, hidden=tuple(args.hidden), seed=args.seed)
     model.fit(data, steps=args.steps, progress=not args.quiet, device=args.device, checkpoint_path=ckpt,
               checkpoint_every=args.checkpoint_every, tensorboard_dir=_tensorboard(args))  # fmt: skip
+    losses = [k for k in model.history[-1] if k not in ("step", "seconds", "steps_per_s")]
+    plot_curves(model.history, losses, args.out / "losses.png", title=f"{args.model} world model on {args.env}")
     metrics = {"env": args.env, "model": args.model, "transitions": len(data), "steps": args.steps,
                "seed": args.seed, "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
     write_metrics(args.out, metrics)
@@ -63,6 +65,12 @@ def run_train_eval(train: WorldModelTrainJob, evaluate: WorldModelEvalJob) -> di
 
 
 def run_eval(args: WorldModelEvalJob) -> dict[str, Any]:
+    if not (args.out / MODEL_FILE).exists():
+        raise InputError(f"{args.out} holds no {MODEL_FILE}; train one there first (genrl world-model train)")
+    trained = json.loads((args.out / JOB_FILE).read_text()).get("env") if (args.out / JOB_FILE).exists() else None
+    if trained not in (None, args.env):
+        raise InputError(f"the model in {args.out} was trained on {trained}, not {args.env}")
+    claim(args, ("eval_metrics.json",), write=False)
     seed_everything(args.seed)
     model = WorldModel.load(args.out / MODEL_FILE, device=args.device)
     if (model.obs_dim, model.act_dim) != _dims(args.env):
@@ -89,6 +97,7 @@ def _plot_probe(model: WorldModel, env: Any, data: Transitions, path: Path) -> N
 
 
 def run_mbrl(args: MBRLJob) -> dict[str, Any]:
+    claim(args, ("metrics.json",))
     seed_everything(args.seed)
     t0 = time.perf_counter()
     model = world_model_for(args.model, args.env, seed=args.seed)
@@ -96,10 +105,12 @@ def run_mbrl(args: MBRLJob) -> dict[str, Any]:
     logger = ProgressLogger(total=args.steps, enabled=not args.quiet, tensorboard_dir=_tensorboard(args), desc="Dyna-SAC")
     log = lambda row: logger.log(row, advance=row["env_steps"] - logger.bar.n, step_key="env_steps")  # noqa: E731
     try:
-        _, curve = dyna_sac(args.env, model, cfg, reward_fn=REWARD_FNS.get(args.env), seed=args.seed, callback=log,
+        agent, curve = dyna_sac(args.env, model, cfg, reward_fn=REWARD_FNS.get(args.env), seed=args.seed, callback=log,
                             device=args.device)  # fmt: skip
     finally:
         logger.close()
+    agent.save(args.out / "agent.zip")
+    model.save(args.out / MODEL_FILE)
     plot_curves(curve, ["return_mean"], args.out / "return_vs_steps.png", x="env_steps",
                 title=f"Dyna-SAC ({args.model} model)")  # fmt: skip
     metrics = {"env": args.env, "model": args.model, "curve": curve, "return_mean": curve[-1]["return_mean"],

@@ -20,6 +20,9 @@ from typing import Any, cast
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.type_aliases import MaybeCallback
 from stable_baselines3.common.vec_env import VecEnv
 
 from genrl.errors import InputError
@@ -37,7 +40,12 @@ EXPERTS: dict[str, dict[str, Any]] = {
 
 
 def check_demos(demos: Transitions, env: gym.Env | VecEnv) -> Transitions:
-    """Refuse demos whose spaces or values do not fit ``env`` (an env or a VecEnv); return them unchanged otherwise."""
+    """Refuse demos whose env id, spaces or values do not fit ``env`` (an env or a VecEnv); return them
+    unchanged otherwise."""
+    spec = getattr(env, "spec", None)
+    recorded, env_id = demos.meta.get("env_id"), getattr(spec, "id", None)
+    if recorded and env_id and recorded != env_id:
+        raise InputError(f"demonstrations were recorded in {recorded}, not {env_id}")
     want = {"observation_space": space_signature(env.observation_space), "action_space": space_signature(env.action_space)}
     for key, sig in want.items():
         got = demos.meta.get(key)
@@ -58,10 +66,22 @@ def check_demos(demos: Transitions, env: gym.Env | VecEnv) -> Transitions:
     return demos
 
 
-def train_expert(env_id: str, steps: int | None = None, seed: int = 0, device: str = "auto", progress: bool = False) -> Any:
-    """Train an SB3 expert with the settings in :data:`EXPERTS` (PPO for discrete actions, else SAC)."""
+def train_expert(
+    env_id: str,
+    steps: int | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = False,
+    callback: MaybeCallback = None,
+) -> BaseAlgorithm:
+    """Train an SB3 expert with the settings in :data:`EXPERTS` (PPO for discrete actions, else SAC).
+
+    :param progress: show genrl's progress bar; :param callback: SB3 callback(s) for the training.
+    """
     from stable_baselines3 import PPO, SAC
     from stable_baselines3.common.env_util import make_vec_env
+
+    from genrl.gail.sb3 import ProgressCallback
 
     cfg = EXPERTS.get(env_id)
     if cfg is None:
@@ -70,7 +90,12 @@ def train_expert(env_id: str, steps: int | None = None, seed: int = 0, device: s
     algo = PPO if cfg["algo"] == "ppo" else SAC
     venv = make_vec_env(env_id, n_envs=cfg["n_envs"], seed=seed)
     model = algo("MlpPolicy", venv, seed=seed, device=device, verbose=0, **cfg["kwargs"])
-    return model.learn(steps or cfg["steps"], progress_bar=progress)
+    total = steps or cfg["steps"]
+    callbacks: list[BaseCallback] = (
+        [ProgressCallback(total, desc=f"expert {cfg['algo'].upper()} on {env_id}")] if progress else []
+    )
+    callbacks += [callback] if isinstance(callback, BaseCallback) else list(callback or [])  # type: ignore[arg-type]
+    return model.learn(total, callback=callbacks)
 
 
 def record(policy: Any, env_id: str, episodes: int, seed: int = 0, deterministic: bool = True) -> Transitions:

@@ -1,4 +1,4 @@
-"""Everything genrl does with stable-baselines3's private fields, in one place.
+"""stable-baselines3 glue: a progress callback, and everything genrl does with SB3's private fields.
 
 SB3 has no public API for a few things a resumable, relabelling GAIL needs: its update and
 episode counters, the replay buffer's arrays and cursor, SAC's learned entropy coefficient, and
@@ -15,9 +15,11 @@ import numpy as np
 import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
 from genrl.errors import InputError
+from genrl.progress import ProgressLogger
 
 _REPLAY_ARRAYS = ("observations", "actions", "next_observations", "rewards", "dones", "timeouts")
 
@@ -82,3 +84,47 @@ def restore_learner(learner: BaseAlgorithm, state: dict[str, Any], device: torch
         for k in _REPLAY_ARRAYS:
             getattr(rb, k)[: len(saved[k])] = saved[k].numpy()
         rb.pos, rb.full = saved["pos"], saved["full"]
+
+
+class EpisodeReturns(BaseCallback):
+    """Records the true returns of the episodes an SB3 ``learn`` finishes (from ``Monitor``'s
+    ``info["episode"]``): ``returns``, and ``rows`` of ``{"step", "return_mean"}`` (the last 10
+    episodes' mean), about ``points`` of them over ``total`` env steps."""
+
+    def __init__(self, total: int, points: int = 100) -> None:
+        super().__init__()
+        self.every = max(total // points, 1)
+        self.returns: list[float] = []
+        self.rows: list[dict[str, float]] = []
+        self._logged = 0
+
+    def _on_step(self) -> bool:
+        self.returns += [float(i["episode"]["r"]) for i in self.locals.get("infos", []) if "episode" in i]
+        if self.returns and self.num_timesteps - self._logged >= self.every:
+            self.rows.append({"step": float(self.num_timesteps), "return_mean": float(np.mean(self.returns[-10:]))})
+            self._logged = self.num_timesteps
+        return True
+
+
+class ProgressCallback(EpisodeReturns):
+    """genrl's progress bar (tqdm, stderr) over an SB3 ``learn``, showing the recent mean true return."""
+
+    def __init__(self, total: int, desc: str = "") -> None:
+        super().__init__(total)
+        self.total, self.desc = total, desc
+
+    def _on_training_start(self) -> None:
+        self.bar = ProgressLogger(total=self.total, initial=min(self.num_timesteps, self.total), desc=self.desc)
+
+    def _on_step(self) -> bool:
+        rows = len(self.rows)
+        super()._on_step()
+        step = min(self.num_timesteps, self.total)
+        if len(self.rows) > rows:
+            self.bar.log(self.rows[-1], advance=step - self.bar.bar.n)
+        else:
+            self.bar.bar.update(step - self.bar.bar.n)
+        return True
+
+    def _on_training_end(self) -> None:
+        self.bar.close()

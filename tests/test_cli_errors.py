@@ -1,0 +1,86 @@
+"""Every mistake a user can make on the command line gets one line naming it (exit 2), and nothing is
+silently ignored or replaced: the table below is the list of bad inputs and their messages."""
+
+import os
+
+import numpy as np
+import pytest
+
+from genrl.cli import main
+from genrl.rollout import collect
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("inputs")
+    collect("CartPole-v1", 50, seed=0).save(d / "good.npz")
+    good = (d / "good.npz").read_bytes()
+    (d / "trunc.npz").write_bytes(good[: len(good) // 2])
+    (d / "garbage.npz").write_bytes(b"\x80\x04garbage" * 10)
+    np.save(d / "single.npy", np.zeros(3))
+    os.rename(d / "single.npy", d / "single.npz")
+    (d / "expert_dir").mkdir()
+    return d
+
+
+BAD = [
+    (["gan", "--steps", "0"], "--steps must be >= 1, got 0"),
+    (["gan", "--steps", "-5"], "--steps must be >= 1, got -5"),
+    (["gail", "--env", "CartPole-v1", "--steps", "-5"], "--steps must be >= 1, got -5"),
+    (["demos", "train-expert", "--env", "CartPole-v1", "--steps", "-5"], "--steps must be >= 1, got -5"),
+    (["mbrl", "--env", "Pendulum-v1", "--steps", "-5"], "--steps must be >= 1, got -5"),
+    (["ssl", "--labels-per-class", "-3"], "--labels-per-class must be >= 1, got -3"),
+    (["gan", "--loss", "wgan"], "invalid choice: 'wgan'"),
+    (["gan", "--data", "digits", "--loss", "hinge"], "--loss and --plain apply to the 2-D mixtures"),
+    (["gan", "--data", "digits", "--plain"], "--loss and --plain apply to the 2-D mixtures"),
+    (["gan", "--resume"], "holds no checkpoint (checkpoint.safetensors) to continue"),
+    (["gail", "--env", "Nope-v0", "--demos", "{d}/good.npz"], "Environment `Nope` doesn't exist"),
+    (["world-model", "train", "--env", "CartPol-v1"], "Environment `CartPol` doesn't exist. Did you mean: `CartPole`?"),
+    (["mbrl", "--env", "Nope-v9"], "Environment `Nope` doesn't exist"),
+    (["demos", "train-expert", "--env", "Nope-v0"], "Environment `Nope` doesn't exist"),
+    (["gail", "--env", "CartPole-v1", "--demos", "{d}/trunc.npz"], "is not a genrl transitions file (truncated or corrupt)"),
+    (["gail", "--env", "CartPole-v1", "--demos", "{d}/garbage.npz"], "is not a genrl transitions file (not an .npz archive)"),
+    (["gail", "--env", "CartPole-v1", "--demos", "{d}/single.npz"], "is not a genrl transitions file (not an .npz archive)"),
+    (["gail", "--env", "CartPole-v1", "--demos", "{d}/missing.npz"], "no transitions file at"),
+    (["gail", "--env", "Acrobot-v1", "--demos", "{d}/good.npz"], "recorded in CartPole-v1, not Acrobot-v1"),
+    (["demos", "collect", "--expert", "{d}/nope.zip", "--env", "CartPole-v1"], "no expert at '{d}/nope.zip'"),
+    (["demos", "collect", "--expert", "{d}/expert_dir", "--env", "CartPole-v1"], "no expert at '{d}/expert_dir/expert.zip'"),
+    (["world-model", "eval", "--env", "CartPole-v1"], "holds no model.safetensors"),
+]
+
+
+@pytest.mark.parametrize("argv, message", BAD, ids=[" ".join(a) for a, _ in BAD])
+def test_bad_input_gets_one_line_naming_it(argv, message, files, tmp_path, capsys):
+    argv = [a.format(d=files) for a in argv]
+    out = str(files / "demos.npz") if argv[:2] == ["demos", "collect"] else str(tmp_path / "out")
+    try:
+        code = main([*argv, "--out", out, "--quiet"] if "collect" not in argv else [*argv, "--out", out])
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and message.format(d=files) in err[-1], err
+    assert len(err) == 1 or err[0].startswith("usage:"), err  # one line, or argparse's usage and one line
+
+
+def test_runs_are_never_replaced_or_continued_with_other_options(tmp_path, capsys):
+    out = str(tmp_path / "ring")
+    assert main(["gan", "--data", "ring8", "--steps", "20", "--out", out, "--quiet"]) == 0
+    # a rerun without --resume would replace the checkpoint
+    assert main(["gan", "--data", "ring8", "--steps", "40", "--out", out, "--quiet"]) == 2
+    assert "already holds checkpoint.safetensors" in capsys.readouterr().err
+    # --resume with other options that change the run is refused, naming them
+    assert main(["gan", "--data", "grid25", "--loss", "hinge", "--steps", "40", "--out", out, "--quiet", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "--data ring8 (now grid25)" in err and "--loss non_saturating (now hinge)" in err
+    # options that only change how it runs may differ; --overwrite starts afresh
+    assert main(["gan", "--data", "ring8", "--steps", "30", "--out", out, "--quiet", "--resume", "--device", "cpu"]) == 0
+    assert main(["gan", "--data", "grid25", "--steps", "10", "--out", out, "--quiet", "--overwrite"]) == 0
+
+
+def test_world_model_eval_refuses_another_env_and_keeps_train_metrics(tmp_path, capsys):
+    out = str(tmp_path / "wm")
+    train = ["world-model", "train", "--model", "mlp", "--transitions", "300", "--steps", "20", "--out", out, "--quiet"]
+    assert main([*train, "--env", "genrl/Fork2D-v0"]) == 0
+    # GustyCart has other dimensions; a same-dimension env is refused by name too (the job records its env)
+    assert main(["world-model", "eval", "--env", "genrl/GustyCart-v0", "--out", out, "--quiet"]) == 2
+    assert "was trained on genrl/Fork2D-v0, not genrl/GustyCart-v0" in capsys.readouterr().err
