@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/python -m pip install -q -e ".[dev]"
 	touch $@
 
-.PHONY: install quickstart test test-fast lint type format
+.PHONY: install quickstart test test-fast lint type format gpu-check
 install: $(VENV)/.installed
 
 quickstart: $(VENV)/.installed
@@ -39,3 +39,8 @@ type: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format genrl tests experiments envs
 	$(VENV)/bin/ruff check --fix genrl tests experiments envs
+
+# On a CUDA machine: the cuda-marked tests and a short GPU benchmark into results/gpu_check.json;
+# elsewhere it says there is no CUDA device and exits 0.
+gpu-check: $(VENV)/.installed
+	$(VENV)/bin/python experiments/gpu_check.py --out results/gpu_check.json

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from genrl.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,3 +152,9 @@ def test_documented_experiment_commands_parse(monkeypatch):
             spec.loader.exec_module(module)
             parse_dataclass(module.Args, None, options)  # exits with argparse's error on an unknown option
     assert seen
+
+
+def test_cli_reference_page_matches_the_command_line():
+    from genrl.cli.reference import reference
+
+    assert (ROOT / "docs" / "cli.md").read_text() == reference(), "run: python -m genrl.cli.reference > docs/cli.md"

@@ -61,7 +61,7 @@ def test_model_env_passes_check_env_and_trains_sb3(fork_data):
     batched.reset(np.zeros((1000, 2), dtype=np.float32))
     nxt, r, term = batched.step(np.ones((1000, 2), dtype=np.float32))
     assert nxt.shape == (1000, 2) and r.shape == (1000,) and not term.any()
-    with pytest.raises(InputError, match="do not match"):
+    with pytest.raises(InputError, match="observation space of shape"):
         ModelEnv(model, gym.make("genrl/KickedPendulum-v0").observation_space, real.action_space, fork_data.obs)
 
 
@@ -150,6 +150,19 @@ def test_discrete_actions_are_one_hot_inside_the_model():
         model.sample(data.obs[:2], np.array([0, 2]), 1)
     with pytest.raises(InputError):
         world_model_for("gan", "genrl/Fork2D-v0").sample(np.zeros((1, 2)), np.zeros((1, 3)), 1)
+    # a learned CartPole behind a gymnasium face with the real Discrete action space: DQN trains in it
+    import gymnasium as gym
+    from gymnasium.utils.env_checker import check_env
+    from stable_baselines3 import DQN
+
+    from genrl.worldmodel.model_env import ModelEnv
+
+    real = gym.make("CartPole-v1")
+    sim = ModelEnv(model, real.observation_space, real.action_space, data.obs, horizon=50)
+    check_env(sim, skip_render_check=True)
+    DQN("MlpPolicy", sim, learning_starts=50, seed=0, device="cpu").learn(200)
+    with pytest.raises(InputError, match="does not match the model's actions"):
+        ModelEnv(model, real.observation_space, gym.spaces.Discrete(3), data.obs)
 
 
 def test_true_kernel_draws_the_env_kernel_and_plans_in_the_pets_loop():

@@ -25,6 +25,7 @@ from genrl.errors import InputError
 
 __all__ = ["main", "parse_dataclass", "write_metrics"]
 
+DESCRIPTION = "Generative adversarial networks for learning from few labels and for learning to act: one command per job."
 EPILOG = """examples:
   genrl quickstart --out runs/quickstart
   genrl gan --data grid25 --out runs/grid25
@@ -60,7 +61,7 @@ def write_metrics(out: Path, metrics: dict[str, Any], name: str = "metrics.json"
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; registry choices load only when a subcommand's help or value needs them."""
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(prog="genrl", description=__doc__.split("\n")[0], epilog=EPILOG, formatter_class=fmt)
+    parser = argparse.ArgumentParser(prog="genrl", description=DESCRIPTION, epilog=EPILOG, formatter_class=fmt)
     parser.add_argument("--version", action="version", version=f"genrl {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     groups: dict[str, argparse._SubParsersAction] = {}

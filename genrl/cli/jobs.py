@@ -214,6 +214,6 @@ COMMANDS: dict[str, tuple[type, str]] = {
 }
 """Command -> (its options, the function that runs it, as ``module:function``)."""
 
-GROUPS = {"world-model": "train or evaluate a world model of a gymnasium env",
-          "demos": "train an SB3 expert or record its demonstrations"}  # fmt: skip
+GROUPS = {"world-model": "Train or evaluate a world model of a gymnasium env.",
+          "demos": "Train an SB3 expert or record its demonstrations."}  # fmt: skip
 """Commands of two words: the first word's help."""

@@ -62,32 +62,38 @@ class ModelEnv(gym.Env):
     """A gymnasium env whose dynamics are a world model; SB3 trains in it unchanged.
 
     :param model: fitted world model; its dims must match the spaces.
-    :param observation_space, action_space: the real env's spaces (``Box``).
+    :param observation_space: the real env's (flat ``Box``) observation space.
+    :param action_space: the real env's ``Box`` action space, or its ``Discrete`` one for a model
+        built with ``discrete_actions`` (DQN then trains in a learned CartPole).
     :param start_obs: ``(N, d_obs)`` observations to start episodes from (e.g. logged real ones).
     :param horizon: steps before truncation.
     """
 
     metadata = {"render_modes": []}  # noqa: RUF012
-    # __init__ refuses anything but Box spaces; annotated so the clip bounds type-check.
+    # __init__ refuses anything else; annotated so the clip bounds type-check.
     observation_space: gym.spaces.Box
-    action_space: gym.spaces.Box
+    action_space: gym.spaces.Box | gym.spaces.Discrete
 
     def __init__(
         self,
         model: WorldModel,
         observation_space: gym.spaces.Box,
-        action_space: gym.spaces.Box,
+        action_space: gym.spaces.Box | gym.spaces.Discrete,
         start_obs: np.ndarray,
         horizon: int = 200,
         reward_fn: TransitionFn | None = None,
         termination_fn: TransitionFn | None = None,
     ) -> None:
         super().__init__()
-        if not isinstance(action_space, gym.spaces.Box) or not isinstance(observation_space, gym.spaces.Box):
-            raise InputError("ModelEnv needs Box observation and action spaces")
-        if observation_space.shape != (model.obs_dim,) or action_space.shape != (model.act_dim,):
-            raise InputError(f"spaces {observation_space.shape} / {action_space.shape} do not match the model's "
-                             f"obs dim {model.obs_dim} / action dim {model.act_dim}")  # fmt: skip
+        if not isinstance(observation_space, gym.spaces.Box) or observation_space.shape != (model.obs_dim,):
+            raise InputError(f"ModelEnv needs a Box observation space of shape ({model.obs_dim},), got {observation_space}")
+        if isinstance(action_space, gym.spaces.Discrete):
+            if not model.discrete_actions or int(action_space.n) != model.act_dim:
+                raise InputError(f"{action_space} does not match the model's actions ({model.act_dim}, "
+                                 f"discrete={model.discrete_actions})")  # fmt: skip
+        elif not isinstance(action_space, gym.spaces.Box) or action_space.shape != (model.act_dim,) or model.discrete_actions:
+            raise InputError(f"{action_space} does not match the model's actions ({model.act_dim}, "
+                             f"discrete={model.discrete_actions}); ModelEnv takes Box or Discrete actions")  # fmt: skip
         self.observation_space, self.action_space = observation_space, action_space
         self.start_obs = np.asarray(start_obs, dtype=np.float32).reshape(-1, model.obs_dim)
         self.horizon = horizon
@@ -106,7 +112,10 @@ class ModelEnv(gym.Env):
         return self._clip(self.sim.reset(start)), {}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
-        a = np.clip(np.asarray(action, dtype=np.float32), self.action_space.low, self.action_space.high)[None]
+        if isinstance(self.action_space, gym.spaces.Discrete):  # an index; the model one-hot encodes it
+            a = np.asarray(action, dtype=np.float32).reshape(1, 1)
+        else:
+            a = np.clip(np.asarray(action, dtype=np.float32), self.action_space.low, self.action_space.high)[None]
         nxt, reward, term = self.sim.step(a)
         self._t += 1
         return self._clip(nxt), float(reward[0]), bool(term[0]), self._t >= self.horizon, {}
