@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/python -m pip install -q -e ".[dev]"
 	touch $@
 
-.PHONY: install quickstart test test-fast lint type format gpu-check
+.PHONY: install quickstart test test-fast lint type format docs gpu-check
 install: $(VENV)/.installed
 
 quickstart: $(VENV)/.installed
@@ -34,6 +34,10 @@ lint: $(VENV)/.installed
 
 type: $(VENV)/.installed
 	$(VENV)/bin/mypy genrl envs
+
+# The documentation site (user guide, CLI and API reference, results) into site/; warnings fail it.
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict -q -d site
 
 # Rewrites files in place: the formatter first, then the lint fixes ruff can make safely.
 format: $(VENV)/.installed
