@@ -35,6 +35,31 @@ def plot_mixture_samples(samples: np.ndarray, centers: np.ndarray, path: str | P
     return _save(fig, path)
 
 
+def plot_next_state_samples(model: np.ndarray, truth: np.ndarray, path: str | Path, title: str = "") -> Path:
+    """Next-state samples at one (s, a): the true kernel's drawn beneath, the model's on top (2-D)."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(truth[:, 0], truth[:, 1], s=10, c="0.75", label="true next states")
+    ax.scatter(model[:, 0], model[:, 1], s=3, alpha=0.5, c="C0", label="model samples")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize=7)
+    return _save(fig, path)
+
+
+def plot_rollout(real: np.ndarray, model: np.ndarray, path: str | Path, title: str = "") -> Path:
+    """Observations ``(T, d)`` of a real episode and of the model's open-loop rollout of its actions."""
+    d = real.shape[1]
+    fig, axes = plt.subplots(1, d, figsize=(3.2 * d, 3), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        ax.plot(real[:, i], c="0.3", label="real env")
+        ax.plot(model[:, i], c="C0", ls="--", label="model")
+        ax.set_title(f"obs[{i}]", fontsize=9)
+        ax.set_xlabel("step")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
 def plot_curves(
     rows: Sequence[dict[str, float]],
     keys: Sequence[str],
@@ -108,6 +133,9 @@ def plot_confusion(matrix: np.ndarray, path: str | Path, title: str = "") -> Pat
     im = ax.imshow(matrix, cmap="Blues")
     for (i, j), v in np.ndenumerate(matrix):
         ax.text(j, i, str(v), ha="center", va="center", fontsize=7, color="white" if v > matrix.max() / 2 else "black")
+    ticks = np.arange(len(matrix))
+    ax.set_xticks(ticks)  # every class labelled, not matplotlib's every other one
+    ax.set_yticks(ticks)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)

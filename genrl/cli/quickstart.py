@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -14,7 +16,7 @@ from genrl.cli.jobs import Device, GailJob, GanJob, QuickstartJob, SSLJob, World
 from genrl.cli.rundir import claim
 from genrl.gail.demos import EXPERTS
 from genrl.gan.presets import TOY_RECIPES
-from genrl.report import Section, write_report
+from genrl.report import Headline, Section, write_report
 from genrl.ssl import PRESETS
 
 
@@ -67,13 +69,13 @@ def steps(q: QuickstartJob) -> list[Step]:
         Step("ssl_digits", "Semi-supervised K+1 GAN classifier: digits, 10 labels per class",
              lambda: ssl.run(SSLJob(out=out("ssl_digits"), labels_per_class=10, steps=n(PRESETS["digits"]["max_steps"]),
                                     checkpoint_every=0, **common)),
-             ["confusion.png", "generated.png", "training.png"]),
+             ["test_accuracy.png", "confusion.png", "generated.png", "training.png"]),
         Step("world_model_fork2d_gan", "GAN world model on the bimodal Fork2D",
              world("world_model_fork2d_gan", "genrl/Fork2D-v0", "gan"), ["next_state_samples.png", "losses.png"]),
         Step("world_model_fork2d_ensemble", "Gaussian-ensemble (PETS) world model on Fork2D",
              world("world_model_fork2d_ensemble", "genrl/Fork2D-v0", "ensemble"), ["next_state_samples.png", "losses.png"]),
         Step("world_model_pendulum_gan", "GAN world model on Pendulum-v1",
-             world("world_model_pendulum_gan", "Pendulum-v1", "gan"), ["losses.png"]),
+             world("world_model_pendulum_gan", "Pendulum-v1", "gan"), ["rollout.png", "losses.png"]),
         Step("gail_cartpole", "GAIL (PPO) on CartPole-v1 from 10 episodes of a freshly trained PPO expert",
              lambda: gail.run_gail(GailJob(out=out("gail_cartpole"), env="CartPole-v1", steps=n(50_000, 256),
                                            expert_steps=n(EXPERTS["CartPole-v1"]["steps"], 256), checkpoint_every=0,
@@ -82,17 +84,79 @@ def steps(q: QuickstartJob) -> list[Step]:
     ]  # fmt: skip
 
 
+# Jobs shown together in one report section, side by side: (title, [(column, job name), ...]).
+COMPARED = {
+    "world_model_fork2d_gan": ("World models on the bimodal Fork2D: GAN vs Gaussian ensemble (PETS)",
+                               [("GAN", "world_model_fork2d_gan"), ("ensemble", "world_model_fork2d_ensemble")]),
+}  # fmt: skip
+
+
+def summary(results: dict[str, Any]) -> list[Headline]:
+    """The main figure of each job beside its goal or published reference (docs/results.md)."""
+    r = results
+    fork_gan, fork_ens = r["world_model_fork2d_gan"], r["world_model_fork2d_ensemble"]
+    return [
+        Headline("GAN, ring8", "modes", r["gan_ring8"]["modes"], "all 8 (PacGAN4: 8/8 in every run)"),
+        Headline("GAN, ring8", "hq_fraction", r["gan_ring8"]["hq_fraction"],
+                 "PacGAN4 95.9%; samples of the mixture itself 98.9%"),
+        Headline("conditional DCGAN, digits", "conditional_accuracy", r["gan_digits"]["conditional_accuracy"],
+                 "99.1-99.6% over 3 seeds at the same budget"),
+        Headline("SSL-GAN, digits, 10 labels/class", "test_accuracy", r["ssl_digits"]["test_accuracy"],
+                 "LabelSpreading 0.952, SSL-GAN 0.967 (5 seeds)"),
+        Headline("GAN world model, Fork2D", "energy_distance", fork_gan.get("energy_distance"),
+                 f"ensemble {fork_ens.get('energy_distance', float('nan')):.4g} in this run; floor "
+                 f"{fork_gan.get('energy_distance_floor', float('nan')):.2g}"),
+        Headline("GAN world model, Pendulum-v1", "rollout_error", r["world_model_pendulum_gan"]["rollout_error"],
+                 "no reference; lower is better"),
+        Headline("GAIL (PPO), CartPole-v1", "normalized_score", r["gail_cartpole"]["normalized_score"],
+                 "1.0 in every seed at 50k steps (3 seeds)"),
+    ]  # fmt: skip
+
+
+def header(q: QuickstartJob, seconds: float) -> dict[str, str]:
+    """How the report was made: command, date, versions, device, threads, time."""
+    import gymnasium
+    import stable_baselines3
+    import torch
+
+    from genrl import __version__
+    from genrl.utils import resolve_device
+
+    defaults = QuickstartJob(out=q.out)
+    changed = [f.name for f in dataclasses.fields(q) if getattr(q, f.name) != getattr(defaults, f.name) or f.name == "out"]
+    options = [f"--{k.replace('_', '-')}" + ("" if isinstance(getattr(q, k), bool) else f" {getattr(q, k)}") for k in changed]
+    return {
+        "command": " ".join(["genrl quickstart", *options]),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "versions": f"genrl {__version__}, torch {torch.__version__}, gymnasium {gymnasium.__version__}, "
+                    f"stable-baselines3 {stable_baselines3.__version__}",
+        "device": str(resolve_device(q.device)),
+        "CPU threads": str(torch.get_num_threads()),
+        "total time": f"{seconds:.0f} s",
+        "budget": "the full budget of every job" if q.budget >= 1 else
+                  f"{q.budget:g} of every job's budget: figures are not comparable to the references",
+    }  # fmt: skip
+
+
 def run(q: QuickstartJob) -> dict[str, Any]:
     claim(q, ("metrics.json", "report.html"))
     t0 = time.perf_counter()
     results: dict[str, Any] = {}
-    sections = []
     jobs = steps(q)
     for i, step in enumerate(jobs, 1):
         print(f"[{i}/{len(jobs)}] {step.title} -> {q.out / step.name}", file=sys.stderr, flush=True)
         results[step.name] = step.run()
-        sections.append(Section(step.title, results[step.name], [q.out / step.name / i for i in step.images]))
     results["seconds"] = round(time.perf_counter() - t0, 1)
-    write_report(q.out / "report.html", "genrl quickstart", sections)
+    by_name = {step.name: step for step in jobs}
+    compared = {name for _, group in COMPARED.values() for _, name in group}
+    sections = []
+    for step in jobs:
+        if step.name in COMPARED:
+            title, group = COMPARED[step.name]
+            sections.append(Section(title, {col: results[name] for col, name in group},
+                                    [q.out / name / i for _, name in group for i in by_name[name].images]))  # fmt: skip
+        elif step.name not in compared:
+            sections.append(Section(step.title, {"value": results[step.name]}, [q.out / step.name / i for i in step.images]))
+    write_report(q.out / "report.html", "genrl quickstart", header(q, results["seconds"]), summary(results), sections)
     write_metrics(q.out, results)
     return results

@@ -14,7 +14,7 @@ from genrl.cli import write_metrics
 from genrl.cli.jobs import Job, MBRLJob, WorldModelEvalJob, WorldModelTrainJob
 from genrl.cli.rundir import JOB_FILE, claim
 from genrl.errors import InputError
-from genrl.plotting import plot_curves, plot_mixture_samples
+from genrl.plotting import plot_curves, plot_next_state_samples, plot_rollout
 from genrl.progress import ProgressLogger
 from genrl.rollout import collect
 from genrl.spaces import flat_dims
@@ -22,7 +22,7 @@ from genrl.transitions import Transitions
 from genrl.utils import seed_everything
 from genrl.worldmodel import WorldModel, world_model_for
 from genrl.worldmodel.dyna import DynaConfig, dyna_sac
-from genrl.worldmodel.evaluate import model_energy_score, one_step_energy_distance, rollout_error
+from genrl.worldmodel.evaluate import model_energy_score, one_step_energy_distance, open_loop_rollouts, rollout_error
 from genrl.worldmodel.rewards import REWARD_FNS
 
 MODEL_FILE, DATA_FILE = "model.safetensors", "transitions.npz"
@@ -83,6 +83,8 @@ def run_eval(args: WorldModelEvalJob) -> dict[str, Any]:
     if hasattr(env, "sample_next"):  # a true kernel to compare with
         metrics.update(one_step_energy_distance(model, env, held_out[: args.probes], seed=args.seed))
         _plot_probe(model, env, held_out, args.out / "next_state_samples.png")
+    real, imagined = open_loop_rollouts(model, args.env, horizon=50, episodes=1, seed=args.seed)[0]
+    plot_rollout(real, imagined, args.out / "rollout.png", title=f"{model.kind} model: open-loop rollout of random actions")
     write_metrics(args.out, metrics, name="eval_metrics.json")  # beside train's metrics.json, not over it
     return metrics
 
@@ -93,7 +95,7 @@ def _plot_probe(model: WorldModel, env: Any, data: Transitions, path: Path) -> N
     i = int(np.argmax(spreads))
     truth, _ = env.sample_next(data.obs[i], data.act[i], 1000, 0)
     pred = model.sample(data.obs[i : i + 1], data.act[i : i + 1], 1000).next_obs[0].cpu().numpy()
-    plot_mixture_samples(pred[:, :2], truth[:, :2], path, title=f"{model.kind}: model samples (dots) vs. truth (x)")
+    plot_next_state_samples(pred[:, :2], truth[:, :2], path, title=f"{model.kind} model at the widest-spread probe")
 
 
 def run_mbrl(args: MBRLJob) -> dict[str, Any]:

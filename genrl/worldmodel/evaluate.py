@@ -51,11 +51,14 @@ def model_energy_score(model: WorldModel, data: Transitions, n_samples: int = 64
     return float(regularizers.energy_score(x, torch.as_tensor(data.next_obs) / scale))
 
 
-def rollout_error(model: WorldModel, env_id: str, horizon: int = 20, episodes: int = 10, seed: int = 0) -> float:
-    """Mean over steps and episodes of ||ŝ_t - s_t|| (standardised) for open-loop random actions."""
+def open_loop_rollouts(
+    model: WorldModel, env_id: str, horizon: int = 20, episodes: int = 10, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``episodes`` pairs of observations ``(T, d_obs)``: the real env's under random actions, and the
+    model's open-loop rollout of the same actions from the same start (one draw per step)."""
     env = gym.make(env_id)
     env.action_space.seed(seed)
-    errors = []
+    pairs = []
     for ep in range(episodes):
         obs, _ = env.reset(seed=seed + ep)
         sim = obs[None].astype(np.float32)
@@ -69,9 +72,13 @@ def rollout_error(model: WorldModel, env_id: str, horizon: int = 20, episodes: i
             sim_path.append(sim[0])
             if term or trunc:
                 break
-        real, simulated = np.array(real_path), np.array(sim_path)
-        # A registered buffer types as Tensor | Module through nn.Module.__getattr__ until Standardizer annotates it.
-        std = cast(torch.Tensor, model.ctx_norm.std)
-        errors.append(np.linalg.norm((real - simulated) / (std[: model.obs_dim].cpu().numpy()), axis=1).mean())
+        pairs.append((np.array(real_path), np.array(sim_path)))
     env.close()
-    return float(np.mean(errors))
+    return pairs
+
+
+def rollout_error(model: WorldModel, env_id: str, horizon: int = 20, episodes: int = 10, seed: int = 0) -> float:
+    """Mean over steps and episodes of ||ŝ_t - s_t|| (standardised) for open-loop random actions."""
+    std = cast(torch.Tensor, model.ctx_norm.std)[: model.obs_dim].cpu().numpy()
+    pairs = open_loop_rollouts(model, env_id, horizon, episodes, seed)
+    return float(np.mean([np.linalg.norm((real - sim) / std, axis=1).mean() for real, sim in pairs]))

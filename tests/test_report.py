@@ -1,0 +1,58 @@
+"""The quickstart report as a reader sees it: rendered by headless Chromium (Debian's package, which
+``.ci/run`` installs when missing), every image must load and nothing may overflow the page."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from genrl.cli import main
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# The flags the machine needs: no sandbox as root, no GPU, and no background connections to refuse.
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--hide-scrollbars"]  # fmt: skip
+CHECK = """<script>
+window.addEventListener('load', () => {
+  const imgs = [...document.images];
+  const broken = imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt);
+  const wide = [...document.querySelectorAll('table, img, pre')]
+    .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).map(e => e.tagName);
+  document.title = JSON.stringify({images: imgs.length, broken, wide,
+    overflow: document.documentElement.scrollWidth > document.documentElement.clientWidth});
+});
+</script>"""
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("quickstart")
+    assert main(["quickstart", "--budget", "0.01", "--out", str(out), "--quiet", "--overwrite"]) == 0
+    return out / "report.html"
+
+
+def test_report_says_how_it_was_made_and_summarises_every_job(report):
+    text = report.read_text()
+    for needed in ("command", "genrl quickstart --out", "versions", "torch", "gymnasium", "stable-baselines3", "device",
+                   "CPU threads", "total time", "Summary", "higher is better", "lower is better", "goal or reference",
+                   "GAN vs Gaussian ensemble"):  # fmt: skip
+        assert needed in text, needed
+    words = re.sub(r"data:image/png;base64,[^']*", "", text)  # the plots' bytes may spell anything
+    assert "Infinity" not in words and "NaN" not in words
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
+@pytest.mark.parametrize("width", [1280, 800])
+def test_report_renders_in_headless_chromium(report, tmp_path, width):
+    page = tmp_path / "report.html"
+    page.write_text(report.read_text().replace("</html>", CHECK + "</html>"))
+    r = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},900",
+                        "--virtual-time-budget=10000", "--dump-dom", page.as_uri()],
+                       capture_output=True, text=True, timeout=120)  # fmt: skip
+    title = re.search(r"<title>(.*?)</title>", r.stdout, flags=re.S)
+    assert title, r.stderr[-2000:]
+    result = json.loads(title.group(1).replace("&quot;", '"'))
+    assert result["images"] >= 10 and result["broken"] == [], result
+    assert result["wide"] == [] and not result["overflow"], result
