@@ -79,3 +79,19 @@ def test_minari_dataset_reads_as_demos_and_is_checked_against_the_env(tmp_path):
         load_demos(f"minari:{path}", gym.make("CartPole-v1"))
     with pytest.raises(InputError, match="Minari"):
         load_demos(f"minari:{tmp_path / 'missing'}")
+
+
+def test_minari_ids_not_on_disk_are_fetched_only_when_asked(monkeypatch):
+    minari = pytest.importorskip("minari")
+    with pytest.raises(InputError, match="--download fetches it"):
+        load_demos("minari:genrl/not-on-disk-v0")
+    asked = []
+
+    def fake_load(dataset_id, download=False):  # no network in tests: record the request instead
+        asked.append((dataset_id, download))
+        raise FileNotFoundError("offline")
+
+    monkeypatch.setattr(minari, "load_dataset", fake_load)
+    with pytest.raises(InputError, match="offline"):
+        load_demos("minari:genrl/not-on-disk-v0", download=True)
+    assert asked == [("genrl/not-on-disk-v0", True)]

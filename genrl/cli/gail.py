@@ -89,7 +89,7 @@ def run_gail(args: GailJob) -> dict[str, Any]:
                                  callback=curve)  # fmt: skip
             _save_expert(model, curve.rows, args.out, args.env)
             record(model, args.env, args.episodes, seed=args.seed).save(demos_path)
-    demos = load_demos(demos_path, gym.make(args.env))
+    demos = load_demos(demos_path, gym.make(args.env), download=args.download)
     ckpt = args.out / CHECKPOINT
     if resume:
         gail = GAIL.load(ckpt, device=args.device)

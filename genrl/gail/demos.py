@@ -111,20 +111,23 @@ def record(policy: Any, env_id: str, episodes: int, seed: int = 0, deterministic
     return played.transitions
 
 
-def load_demos(path: str | Path, env: gym.Env | None = None) -> Transitions:
-    """Read demonstrations (a transitions ``.npz``, or ``minari:<dataset id or dir>``); with ``env``, check they fit it."""
+def load_demos(path: str | Path, env: gym.Env | None = None, download: bool = False) -> Transitions:
+    """Read demonstrations (a transitions ``.npz``, or ``minari:<dataset id or dir>``); with ``env``, check
+    they fit it. ``download`` lets a Minari id that is not on disk be fetched."""
     if str(path).startswith("minari:"):
-        return load_minari(str(path)[len("minari:") :], env)
+        return load_minari(str(path)[len("minari:") :], env, download)
     demos = Transitions.load(path)
     return check_demos(demos, env) if env is not None else demos
 
 
-def load_minari(dataset: Any, env: gym.Env | None = None) -> Transitions:
+def load_minari(dataset: Any, env: gym.Env | None = None, download: bool = False) -> Transitions:
     """Read a Minari dataset into demonstrations.
 
     :param dataset: a ``minari.MinariDataset``, a dataset directory (the one holding ``data/``, or
-        ``data/`` itself), or the id of a locally downloaded dataset (nothing is downloaded here).
+        ``data/`` itself), or a dataset id.
     :param env: when given, the demonstrations are checked against it (:func:`check_demos`).
+    :param download: fetch a dataset id that is not on disk from Minari's remote (needs network and
+        ``pip install "genrl[minari]"`` with its ``gcs``/``hf`` extras); otherwise nothing is downloaded.
     Episodes store T+1 observations for T steps; transition t is (obs[t], act[t], obs[t+1]).
     """
     try:
@@ -137,9 +140,10 @@ def load_minari(dataset: Any, env: gym.Env | None = None) -> Transitions:
             if path.exists():
                 dataset = minari.MinariDataset(path / "data" if (path / "data").is_dir() else path)
             else:
-                dataset = minari.load_dataset(str(dataset))
+                dataset = minari.load_dataset(str(dataset), download=download)
         except (ValueError, FileNotFoundError, OSError) as e:
-            raise InputError(f"cannot read the Minari dataset {str(dataset)!r}: {e}") from None
+            hint = "" if download else " (not on disk? --download fetches it)"
+            raise InputError(f"cannot read the Minari dataset {str(dataset)!r}{hint}: {e}") from None
     for name in ("observation_space", "action_space"):
         space = getattr(dataset, name)
         if not isinstance(space, (spaces.Box, spaces.Discrete)) or len(space.shape or ()) > 1:
