@@ -127,8 +127,8 @@ class MBRLJob(Job):
     """gymnasium id with a Box action space"""
     model: str = field(default="gan", metadata=choices("genrl.worldmodel.models:WorldModel.registry"))
     """world model kind"""
-    steps: int = field(default=1000, metadata=at_least(1))
-    """real env steps"""
+    steps: int = field(default=1000, metadata=at_least(2))
+    """real env steps (a world model needs at least 2 transitions)"""
 
 
 @dataclass(kw_only=True)
