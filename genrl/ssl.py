@@ -177,8 +177,9 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
             raise InputError(f"lr must be a finite number > 0, got {self.lr}")
         if self.batch_size % distributed.world_size():
             raise InputError(f"batch_size {self.batch_size} must be divisible by the {distributed.world_size()} processes")
-        if self.unlabeled_weight > 0 and int(self.batch_size) < 2:  # the generator's batch norm needs 2 rows per batch
-            raise InputError(f"batch_size must be >= 2 to train a generator (unlabeled_weight > 0), got {self.batch_size}")
+        if self.unlabeled_weight > 0 and int(self.batch_size) // distributed.world_size() < 2:  # G's batch norm: 2 rows
+            raise InputError(f"batch_size must give >= 2 rows per process to train a generator (unlabeled_weight > 0), "
+                             f"got {self.batch_size} over {distributed.world_size()} processes")  # fmt: skip
 
     def _scale(self, X: Tensor) -> Tensor:
         """Map inputs to the generator's output range with the statistics learned in ``fit``."""
@@ -414,7 +415,7 @@ class _KPlus1Game:
             self.opt_d.load_state_dict(s["opt"]["opt_d"])
             if self.opt_g is not None:
                 self.opt_g.load_state_dict(s["opt"]["opt_g"])
-            step = int(s["step"])
+            step, self.seed = int(s["step"]), int(s["seed"])  # the run's own seed, also when random_state is None
             restore_rng(s["rng"], self.rng, fallback_seed=self.seed + step)
             split_streams(self.seed + step, self.rng)  # the checkpoint holds rank 0's streams
             self.step_count, self.history = step, list(s["history"])

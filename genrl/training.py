@@ -13,8 +13,9 @@ world models and GAIL:
   and checkpoint points; a non-finite loss raises :class:`~genrl.errors.DivergenceError` naming its
   step and the last good checkpoint, which is never overwritten by a non-finite state;
 * **checkpoints** every ``checkpoint_every`` steps and at the end, atomically (:mod:`genrl.io`);
-* **callbacks**: ``callback(owner, row)`` after each logged row; returning ``False`` stops training
-  (after the final checkpoint), as an SB3 callback's ``_on_step`` does;
+* **callbacks**: ``callback(owner, row)`` after each logged row (before that step's checkpoint, so
+  what it adds to the row is saved); returning ``False`` stops training after a final checkpoint, as
+  an SB3 callback's ``_on_step`` does (under torchrun, a stop on any process stops them all);
 * **time budgets**: ``max_seconds`` stops at the first log point past it;
 * **several processes** (``torchrun``): logged losses are means over processes, the clock is the
   slowest process's, only rank 0 shows progress and writes; gradient averaging is part of each
@@ -116,14 +117,19 @@ def run(
             step = task.step_count
             at_end = step >= total
             log = at_end or _passed(logged, step, log_every)
-            row: Row | None = None
+            pause = time.perf_counter()  # what follows (logging, callback, checkpoint) is not training time
             if log:
                 _check_finite(first_bad, last_ckpt, what)
                 means = distributed.all_reduce(running / since, "mean").tolist()
-                elapsed = torch.tensor(time.perf_counter() - t0, dtype=torch.float64)
+                elapsed = torch.tensor(pause - t0, dtype=torch.float64)
                 interval = float(distributed.all_reduce(elapsed.to(running.device), "max"))
                 seconds += interval
-                row = {"step": step, **dict(zip(keys, means)), "seconds": seconds, "steps_per_s": (step - logged) / interval}
+                row: Row = {
+                    "step": step,
+                    **dict(zip(keys, means)),
+                    "seconds": seconds,
+                    "steps_per_s": (step - logged) / interval,
+                }
                 summary = getattr(task, "summary", None)
                 if summary is not None:
                     row.update(summary())
@@ -132,25 +138,25 @@ def run(
                 shown, logged, since = min(step, total), step, 0
                 running.zero_()
                 stop = max_seconds is not None and seconds > max_seconds
+                if callback is not None and callback(task if owner is None else owner, row) is False:
+                    stop = True
+                # Every process stops together, or their collectives would no longer pair up.
+                stop = bool(distributed.all_reduce(torch.tensor(float(stop), device=running.device), "max"))
             if checkpoint_path and (at_end or stop or (checkpoint_every and _passed(saved, step, checkpoint_every))):
                 last_ckpt, saved = _save(task, checkpoint_path, first_bad, last_ckpt, what), step
-            if row is not None and callback is not None and callback(task if owner is None else owner, row) is False:
-                stop = True
-                if checkpoint_path and saved != step:
-                    last_ckpt, saved = _save(task, checkpoint_path, first_bad, last_ckpt, what), step
-            if log:
-                t0 = time.perf_counter()  # after the callback and the checkpoint: neither is training time
+            t0 = time.perf_counter() if log else t0 + (time.perf_counter() - pause)
     finally:
         logger.close()
 
 
 def _save(task: Trainable, path: str | Path, first_bad: Tensor, last_ckpt: str | Path | None, what: str) -> str | Path:
     """Checkpoint (rank 0 writes), unless the run diverged: never overwrite the last good checkpoint with a
-    diverged state. Returns the new last good checkpoint."""
+    diverged state. Every process checks (their weights are the same), so all stop together. Returns the new
+    last good checkpoint."""
     _check_finite(first_bad, last_ckpt, what)
+    state = task.state()
+    _check_finite_state(state, task.step_count, last_ckpt, what)
     if distributed.is_main_process():
-        state = task.state()
-        _check_finite_state(state, task.step_count, last_ckpt, what)
         save_checkpoint(path, state)
     return path
 

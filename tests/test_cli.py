@@ -29,7 +29,7 @@ def test_world_model_train_eval_and_mbrl_commands(tmp_path):
     out = tmp_path / "wm"
     common = ["--env", "genrl/Fork2D-v0", "--out", str(out), "--quiet"]
     assert main(["world-model", "train", "--model", "ensemble", "--transitions", "1000", "--steps", "50", *common]) == 0
-    assert main(["world-model", "eval", "--probes", "10", *common]) == 0
+    assert main(["world-model", "eval", "--probes", "10", *common[:-1]]) == 0  # eval takes no --quiet
     m = json.loads((out / "eval_metrics.json").read_text())
     assert {"energy_distance", "energy_distance_floor", "rollout_error", "energy_score"} <= m.keys()
     assert json.loads((out / "metrics.json").read_text())["steps"] == 50  # train's own metrics are kept
@@ -37,7 +37,7 @@ def test_world_model_train_eval_and_mbrl_commands(tmp_path):
     mb = tmp_path / "mbrl"
     assert main(["mbrl", "--env", "genrl/Fork2D-v0", "--model", "mlp", "--steps", "50", "--out", str(mb), "--quiet"]) == 0
     assert json.loads((mb / "metrics.json").read_text())["env_steps"] == 50 and (mb / "return_vs_steps.png").exists()
-    assert main(["world-model", "eval", "--env", "genrl/KickedPendulum-v0", "--out", str(out), "--quiet"]) == 2
+    assert main(["world-model", "eval", "--env", "genrl/KickedPendulum-v0", "--out", str(out)]) == 2
 
 
 def test_demos_and_gail_commands(tmp_path):

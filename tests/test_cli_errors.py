@@ -55,7 +55,8 @@ def test_bad_input_gets_one_line_naming_it(argv, message, files, tmp_path, capsy
     argv = [a.format(d=files) for a in argv]
     out = str(files / "demos.npz") if argv[:2] == ["demos", "collect"] else str(tmp_path / "out")
     try:
-        code = main([*argv, "--out", out, "--quiet"] if "collect" not in argv else [*argv, "--out", out])
+        quiet = [] if "collect" in argv or "eval" in argv else ["--quiet"]  # neither trains: no progress bar to silence
+        code = main([*argv, "--out", out, *quiet])
     except SystemExit as e:  # argparse's own errors
         code = e.code
     err = capsys.readouterr().err.strip().splitlines()
@@ -83,5 +84,20 @@ def test_world_model_eval_refuses_another_env_and_keeps_train_metrics(tmp_path, 
     train = ["world-model", "train", "--model", "mlp", "--transitions", "300", "--steps", "20", "--out", out, "--quiet"]
     assert main([*train, "--env", "genrl/Fork2D-v0"]) == 0
     # GustyCart has other dimensions; a same-dimension env is refused by name too (the job records its env)
-    assert main(["world-model", "eval", "--env", "genrl/GustyCart-v0", "--out", out, "--quiet"]) == 2
+    assert main(["world-model", "eval", "--env", "genrl/GustyCart-v0", "--out", out]) == 2
     assert "was trained on genrl/Fork2D-v0, not genrl/GustyCart-v0" in capsys.readouterr().err
+
+
+def test_overwrite_removes_the_earlier_runs_checkpoint_first(tmp_path):
+    from genrl.cli.jobs import GanJob
+    from genrl.cli.rundir import claim
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoint.safetensors").write_bytes(b"old run")
+    (out / "metrics.json").write_text("{}")
+    job = GanJob(out=out, data="grid25", overwrite=True)
+    assert claim(job, ("checkpoint.safetensors", "metrics.json"), "checkpoint.safetensors") is False
+    # a new run killed before its first checkpoint cannot be --resume'd onto the old run's weights
+    assert not (out / "checkpoint.safetensors").exists() and not (out / "metrics.json").exists()
+    assert '"data": "grid25"' in (out / "job.json").read_text()

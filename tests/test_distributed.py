@@ -111,3 +111,18 @@ def test_two_processes_fit_one_world_model(tmp_path):
         assert [r["step"] for r in r0[kind]["history"]] == [r["step"] for r in r1[kind]["history"]] == [5, 10, 12]
         saved = WorldModel.load(tmp_path / f"{kind}.safetensors", device="cpu")  # written by rank 0
         _assert_same(saved.state_dict(), r0[kind]["weights"], kind)
+
+
+def _stop_job(rank: int, out: str) -> None:
+    torch.manual_seed(0)
+    trainer = GANTrainer(MLPGenerator(4, 2, (16,)), MLPDiscriminator(2, (16,)), GANConfig(batch_size=32), device="cpu")
+    X, _ = ring8().sample(2000, seed=0)
+    # only rank 0 asks to stop (an "evaluate on rank 0" callback): every rank must stop with it
+    trainer.fit(X, steps=50, log_every=5, progress=False, callback=lambda t, row: not (rank == 0 and row["step"] >= 10))
+    torch.save({"step": trainer.step_count}, f"{out}/rank{rank}.pt")
+
+
+@pytest.mark.slow
+def test_a_stop_on_one_process_stops_them_all(tmp_path):
+    r0, r1 = _spawn(_stop_job, tmp_path)
+    assert r0["step"] == r1["step"] == 10

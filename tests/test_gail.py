@@ -84,6 +84,7 @@ def test_absorbing_rows_and_terminal_bonus():
 def test_gail_run_saves_and_resumes_with_its_step_count_and_curve(demos, tmp_path):
     ckpt = tmp_path / "gail.safetensors"
     gail = make_gail("CartPole-v1", demos, seed=0, device="cpu", use_next_obs=True, round_steps=256)
+    assert GAIL.load(gail.save(ckpt), device="cpu").learner.num_timesteps == 0  # saved before its first round
     gail.learn(1024, checkpoint_path=ckpt, checkpoint_every=512)
     back = GAIL.load(ckpt, device="cpu")
     assert back.learner.num_timesteps == 1024 and back.history == gail.history

@@ -109,17 +109,21 @@ def test_world_model_fit_resumes_exactly_from_a_checkpoint(kind, tmp_path):
     ckpt = tmp_path / "wm.safetensors"
     crashing = make_world_model(kind, 2, 2, hidden=(16, 16), seed=1)
 
-    def crash_after_20(model, row):  # a crash right after the step-20 checkpoint
-        if row["step"] == 20:
+    def crash_at_30(model, row):  # a crash ten steps after the step-20 checkpoint
+        if row["step"] == 30:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         crashing.fit(data, steps=40, batch_size=32, device="cpu", checkpoint_path=ckpt, checkpoint_every=20,
-                     callback=crash_after_20, log_every=20)  # fmt: skip
+                     callback=crash_at_30, log_every=10)  # fmt: skip
     resumed = WorldModel.load(ckpt, device="cpu")
     assert resumed.step_count == 20
+    with pytest.raises(InputError, match="pass steps > 20"):  # a loaded fit continues; it never silently does nothing
+        WorldModel.load(ckpt, device="cpu").fit(data, steps=20, batch_size=32, device="cpu")
     resumed.fit(data, steps=40, batch_size=32, device="cpu")  # a loaded fit continues
     assert resumed.step_count == 40
+    fresh = WorldModel.load(ckpt, device="cpu", continue_fit=False).fit(data, steps=5, batch_size=32, device="cpu")
+    assert fresh.step_count == 5  # a new fit warm-started from the loaded weights
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)
 

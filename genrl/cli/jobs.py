@@ -26,8 +26,8 @@ def at_least(minimum: int | float) -> dict[str, int | float]:
 
 
 @dataclass(kw_only=True)
-class Job:
-    """Options every training job takes."""
+class Run:
+    """Options every job takes."""
 
     out: Path
     """output folder (metrics.json, plots, checkpoint)"""
@@ -35,16 +35,22 @@ class Job:
     """seed for weights, noise, data order and envs"""
     device: Device = "auto"
     """auto picks CUDA when present"""
+    threads: int = field(default=1, metadata=at_least(0))
+    """torch CPU threads; 1 measured fastest for genrl's job sizes whenever anything else runs
+    (2.3-3.5x torch's default beside one busy process, 0.66-0.75x of it on an idle machine; see
+    experiments/threads.py); 0: torch's default (one per core)"""
+    overwrite: bool = False
+    """replace what an earlier run left in OUT (without it, such a run is refused)"""
+
+
+@dataclass(kw_only=True)
+class Job(Run):
+    """Options every training job takes."""
+
     quiet: bool = False
     """no progress bar"""
     tensorboard: bool = False
     """write TensorBoard scalars to OUT/tensorboard"""
-    threads: int = field(default=1, metadata=at_least(0))
-    """torch CPU threads; 1 measured fastest for genrl's job sizes whenever anything else runs
-    (2.5-3.5x torch's default beside one busy process, within 0.7x of it on an idle machine; see
-    experiments/threads.py); 0: torch's default (one per core)"""
-    overwrite: bool = False
-    """replace what an earlier run left in OUT (without it, such a run is refused)"""
 
 
 @dataclass(kw_only=True)
@@ -110,7 +116,7 @@ class WorldModelTrainJob(Resumable):
 
 
 @dataclass(kw_only=True)
-class WorldModelEvalJob(Job):
+class WorldModelEvalJob(Run):
     """Score a trained world model (OUT must hold model.safetensors); writes OUT/eval_metrics.json."""
 
     env: str

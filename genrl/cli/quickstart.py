@@ -55,7 +55,9 @@ def steps(q: QuickstartJob) -> list[Step]:
     def world(name: str, env: str, model: str) -> Callable[[], dict[str, Any]]:
         train = WorldModelTrainJob(out=out(name), env=env, model=model, transitions=n(10_000, 200), steps=n(2000),
                                    hidden=[128, 128], checkpoint_every=0, **common)  # fmt: skip
-        return lambda: world_model.run_train_eval(train, WorldModelEvalJob(out=out(name), env=env, probes=200, **common))
+        return lambda: world_model.run_train_eval(
+            train, WorldModelEvalJob(out=out(name), env=env, probes=200, seed=q.seed, device=q.device, overwrite=True)
+        )
 
     return [
         Step("gan_ring8", "GAN on the ring of 8 Gaussians (PacGAN protocol)",

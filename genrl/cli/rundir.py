@@ -3,7 +3,7 @@
 Before a job writes into OUT, :func:`claim` checks it:
 
 * a job that would replace what an earlier run left there (its checkpoint or result file) needs
-  ``--overwrite``, or ``--resume`` to continue that run;
+  ``--overwrite`` (which deletes those files first), or ``--resume`` to continue that run;
 * ``--resume`` needs a checkpoint there, and refuses one written with other options, naming them
   (the options are recorded in ``OUT/job.json`` when a run starts);
 * options that only affect how a run is carried out (device, threads, progress, output, budget,
@@ -22,7 +22,7 @@ from genrl.errors import InputError
 
 JOB_FILE = "job.json"
 RUN_ONLY = {"out", "quiet", "tensorboard", "threads", "device", "steps", "checkpoint_every", "resume", "overwrite", "amp",
-            "compile"}  # fmt: skip
+            "compile", "download", "subproc"}  # fmt: skip
 """Options that do not change what a run computes: a resumed run may change them."""
 
 
@@ -54,8 +54,10 @@ def claim(job: Any, outputs: tuple[str, ...], checkpoint: str | None = None, wri
         if held and not getattr(job, "overwrite", False):
             hint = "--resume to continue that run or " if checkpoint else ""
             raise InputError(f"{out} already holds {held[0]} from an earlier run; pass {hint}--overwrite to replace it")
-    if write and not resume:
-        _write_json(out / JOB_FILE, options(job))
+        if write:  # the earlier run's files go now: a later --resume must never pick up its checkpoint
+            for name in held:
+                (out / name).unlink()
+            _write_json(out / JOB_FILE, options(job))
     return resume
 
 

@@ -73,10 +73,12 @@ def train_expert(
     device: str = "auto",
     progress: bool = False,
     callback: MaybeCallback = None,
+    tensorboard_dir: str | Path | None = None,
 ) -> BaseAlgorithm:
     """Train an SB3 expert with the settings in :data:`EXPERTS` (PPO for discrete actions, else SAC).
 
     :param progress: show genrl's progress bar; :param callback: SB3 callback(s) for the training.
+    :param tensorboard_dir: SB3's TensorBoard logs go there.
     """
     from stable_baselines3 import PPO, SAC
     from stable_baselines3.common.env_util import make_vec_env
@@ -89,7 +91,8 @@ def train_expert(
         cfg = {"algo": "ppo" if discrete else "sac", "steps": 100_000, "n_envs": 8 if discrete else 1, "kwargs": {}}
     algo = PPO if cfg["algo"] == "ppo" else SAC
     venv = make_vec_env(env_id, n_envs=cfg["n_envs"], seed=seed)
-    model = algo("MlpPolicy", venv, seed=seed, device=device, verbose=0, **cfg["kwargs"])
+    tb = str(tensorboard_dir) if tensorboard_dir is not None else None
+    model = algo("MlpPolicy", venv, seed=seed, device=device, verbose=0, tensorboard_log=tb, **cfg["kwargs"])
     total = steps or cfg["steps"]
     callbacks: list[BaseCallback] = (
         [ProgressCallback(total, desc=f"expert {cfg['algo'].upper()} on {env_id}")] if progress else []

@@ -56,7 +56,7 @@ from genrl.errors import InputError
 from genrl.gail.demos import check_demos
 from genrl.gail.reward import RewardNet
 from genrl.gail.sb3 import RelabelingReplayBuffer, learner_state, replay_buffer, restore_learner
-from genrl.gail.wrappers import RewardFn, RewardVecEnvWrapper, ScaledReward, TransitionWindow
+from genrl.gail.wrappers import WINDOW_FIELDS, RewardFn, RewardVecEnvWrapper, ScaledReward, TransitionWindow
 from genrl.gan.losses import get_loss
 from genrl.gan.update import AdversarialUpdate
 from genrl.gan.update import entropy_bonus as entropy_bonus_cost
@@ -172,7 +172,8 @@ class GAIL:
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One round: the learner collects and trains on ``round_steps`` env steps under the learned
-        reward, then the discriminator takes ``disc_updates`` steps on the round's transitions."""
+        reward, then the discriminator takes ``disc_updates`` steps on the window of recent transitions
+        (``max(2 * round_steps, disc_batch)`` of them)."""
         self.learner.learn(self.round_steps, reset_num_timesteps=False, callback=self._learner_callback)
         policy_x = self.reward_net.transition_inputs(*self.window.recent())
         return {"disc_loss": torch.stack([self._disc_step(policy_x) for _ in range(self.disc_updates)]).mean()}
@@ -209,7 +210,7 @@ class GAIL:
     def state(self) -> dict[str, Any]:
         """Everything needed to continue the run (see the module docstring)."""
         d = self.demos
-        window = self.window.recent()
+        window = dict(zip(WINDOW_FIELDS, self.window.recent())) if len(self.window) else {}  # empty before a round
         return {
             "kind": "GAIL",
             "config": self.config,
@@ -222,8 +223,7 @@ class GAIL:
             "learner": learner_state(self.learner),
             "reward_rms": None if self.scaled is None else [float(v) for v in (self.scaled.rms.mean, self.scaled.rms.var,
                                                                                 self.scaled.rms.count)],
-            "window": {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in zip(("obs", "act", "next_obs", "terminated"),
-                                                                                   window)},
+            "window": {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in window.items()},
             "episode_returns": self.window.episode_returns,
             "history": self.history,
             "rng": capture_rng(np_generator=self.rng),  # SB3 draws minibatch order and replay samples from NumPy's
@@ -259,7 +259,7 @@ class GAIL:
                 rms.mean, rms.var, rms.count = (np.float64(v) for v in s["reward_rms"])
             n_envs = gail.window.num_envs
             rows = {k: v.numpy() for k, v in s["window"].items()}
-            for i in range(0, len(rows["obs"]), n_envs):  # one vectorised step at a time, as the window keeps them
+            for i in range(0, len(rows.get("obs", ())), n_envs):  # one vectorised step at a time, as the window keeps them
                 gail.window.add({k: v[i : i + n_envs] for k, v in rows.items()})
             gail.window.episode_returns = list(s["episode_returns"])
             gail.history = list(s["history"])

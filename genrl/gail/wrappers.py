@@ -13,14 +13,14 @@ of recent transitions for the discriminator. Each piece does one thing:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol, cast
 
 import numpy as np
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-FIELDS = ("obs", "act", "next_obs", "terminated")
+WINDOW_FIELDS = ("obs", "act", "next_obs", "terminated")
+"""What the discriminator needs of a transition."""
 
 
 class RewardFn(Protocol):
@@ -102,7 +102,7 @@ class TransitionWindow(_StepWrapper):
 
     def add(self, step: dict[str, np.ndarray]) -> None:
         """Store one vectorised step (each field ``(num_envs, ...)``), evicting the oldest when full."""
-        for key in FIELDS:
+        for key in WINDOW_FIELDS:
             value = np.asarray(step[key]).reshape(self.num_envs, -1)
             if key not in self._rows:
                 self._rows[key] = np.zeros((self.steps, *value.shape), dtype=value.dtype)
@@ -113,7 +113,7 @@ class TransitionWindow(_StepWrapper):
     def recent(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The remembered ``(obs, act, next_obs, terminated)`` rows, oldest step first."""
         order = (np.arange(self._filled) + (self._next - self._filled)) % self.steps
-        obs, act, next_obs, term = (self._rows[k][order].reshape(self._filled * self.num_envs, -1) for k in FIELDS)
+        obs, act, next_obs, term = (self._rows[k][order].reshape(self._filled * self.num_envs, -1) for k in WINDOW_FIELDS)
         return obs, act, next_obs, term[:, 0]
 
     def __len__(self) -> int:
@@ -123,7 +123,7 @@ class TransitionWindow(_StepWrapper):
 class RewardVecEnvWrapper(_StepWrapper):
     """Replaces the env's reward by ``reward_fn``'s; ``info["true_reward"]`` keeps the env's own."""
 
-    def __init__(self, venv: VecEnv, reward_fn: RewardFn | Callable[..., np.ndarray]) -> None:
+    def __init__(self, venv: VecEnv, reward_fn: RewardFn) -> None:
         super().__init__(venv)
         self.reward_fn = reward_fn
 

@@ -256,9 +256,10 @@ class GANTrainer:
             per = f" per process ({self.world} processes)" if self.world > 1 else ""
             raise InputError(f"batch_size {self.batch_size}{per} must be divisible by the discriminator's pack={self.pack}")
         # Batch norm in training mode needs two rows per batch: the generator sees batch_size, D batch_size / pack.
-        for net, rows in ((self.G, self.config.batch_size), (self.D, self.config.batch_size // self.pack)):
+        for net, rows in ((self.G, self.batch_size), (self.D, self.batch_size // self.pack)):  # rows per process
             if rows < 2 and any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules()):
-                raise InputError(f"batch_size {self.config.batch_size} gives batch-normalised nets 1 row per batch; use >= 2")
+                raise InputError(f"batch_size {self.config.batch_size} gives batch-normalised nets 1 row per batch"
+                                 f"{f' in each of {self.world} processes' if self.world > 1 else ''}; use more")  # fmt: skip
         return X.to(self.device), (y.to(self.device) if y is not None else None)
 
     def fit(

@@ -175,6 +175,10 @@ class WorldModel(ABC, nn.Module):
             raise InputError(f"batch_size {batch_size} must be divisible by the {distributed.world_size()} processes")
         self.to(resolve_device(device))
         resume, self._resume_state = self._resume_state, None
+        if resume is not None and steps <= self.step_count:
+            raise InputError(f"this model was loaded from a fit at step {self.step_count}, which fit continues: pass "
+                             f"steps > {self.step_count}, or load it with WorldModel.load(path, continue_fit=False) to "
+                             "start a new fit from its weights")  # fmt: skip
         task = _Fit(self, data, steps, batch_size // distributed.world_size(), lr, resume)
         name = f"{self.kind} world model"
         run(task, steps, log_every=log_every, progress=progress, desc=name, tensorboard_dir=tensorboard_dir,
@@ -207,8 +211,10 @@ class WorldModel(ABC, nn.Module):
                 "weights": self.state_dict(), "step_count": self.step_count, "history": self.history}  # fmt: skip
 
     @staticmethod
-    def load(path: str | Path, device: str = "auto") -> WorldModel:
-        """A model saved by :meth:`save` or a fit's checkpoint (then its next ``fit`` continues that run)."""
+    def load(path: str | Path, device: str = "auto", continue_fit: bool = True) -> WorldModel:
+        """A model saved by :meth:`save` or a fit's checkpoint. From a checkpoint its next ``fit``
+        continues that run, unless ``continue_fit=False``: then ``fit`` is a new fit warm-started from
+        the weights (as Dyna and the PETS loop refit)."""
         s = load_checkpoint(path, kind="WorldModel")
         with restoring(path):
             spec = dict(s["spec"])
@@ -219,7 +225,7 @@ class WorldModel(ABC, nn.Module):
             model.load_state_dict(s["weights"])
             model.has_terminations = s["terminations"]
             model.step_count, model.history = s.get("step_count", 0), list(s.get("history", []))
-            model._resume_state = s.get("training")
+            model._resume_state = s.get("training") if continue_fit else None
         return model.to(resolve_device(device)).eval()
 
 
@@ -424,17 +430,9 @@ class _Fit:
     def step_count(self) -> int:
         return self.model.step_count
 
-    @step_count.setter
-    def step_count(self, value: int) -> None:
-        self.model.step_count = value
-
     @property
     def history(self) -> list[Row]:
         return self.model.history
-
-    @history.setter
-    def history(self, rows: list[Row]) -> None:
-        self.model.history = rows
 
     def train_step(self) -> dict[str, Tensor]:
         model = self.model
