@@ -73,7 +73,8 @@ _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:.5em 0;width:100%;table-layout:auto}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-th{background:#f4f4f4}.dir{color:#555;white-space:nowrap}.def{color:#555;font-size:90%}.num{white-space:nowrap}
+th{background:#f4f4f4}tr:first-child th{white-space:nowrap}
+.dir{color:#555;white-space:nowrap}.def{color:#555;font-size:90%}.num{white-space:nowrap}
 .plots{display:flex;flex-wrap:wrap;gap:8px}.plots img{max-width:100%;width:520px;height:auto}
 header dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;margin:0}header dt{font-weight:bold}
 """

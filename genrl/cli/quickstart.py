@@ -154,9 +154,9 @@ def run(q: QuickstartJob) -> dict[str, Any]:
     sections = []
     for step in jobs:
         if step.name in COMPARED:
-            title, group = COMPARED[step.name]
+            title, group = COMPARED[step.name]  # each plot of the jobs side by side: samples beside samples
             sections.append(Section(title, {col: results[name] for col, name in group},
-                                    [q.out / name / i for _, name in group for i in by_name[name].images]))  # fmt: skip
+                                    [q.out / name / i for i in by_name[group[0][1]].images for _, name in group]))  # fmt: skip
         elif step.name not in compared:
             sections.append(Section(step.title, {"value": results[step.name]}, [q.out / step.name / i for i in step.images]))
     write_report(q.out / "report.html", "genrl quickstart", header(q, results["seconds"]), summary(results), sections)
