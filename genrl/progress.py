@@ -26,13 +26,21 @@ class ProgressLogger:
 
     def log(self, row: dict[str, float], advance: int = 0, step_key: str = "step") -> None:
         step = int(row[step_key])
-        shown = {k: f"{v:.3g}" for k, v in row.items() if k != step_key}
+        # The bar shows the rate and time itself; the row's own clock columns would only repeat them.
+        shown = {k: f"{v:.3g}" for k, v in row.items() if k not in (step_key, "seconds", "steps_per_s")}
         self.bar.set_postfix(shown, refresh=False)
-        self.bar.update(advance)
+        self.advance(advance)
         if self.writer is not None:
             for k, v in row.items():
                 if k != step_key:
                     self.writer.add_scalar(k, v, step)
+
+    def advance(self, n: int) -> None:
+        """Move the bar on by ``n`` steps."""
+        if self.bar.total is not None and self.bar.n + n >= self.bar.total:
+            self.bar.n += n  # the last advance: close() draws the final line once, not twice
+        else:
+            self.bar.update(n)
 
     def close(self) -> None:
         self.bar.close()

@@ -123,7 +123,7 @@ class ProgressCallback(EpisodeReturns):
         if len(self.rows) > rows:
             self.bar.log(self.rows[-1], advance=step - self.bar.bar.n)
         else:
-            self.bar.bar.update(step - self.bar.bar.n)
+            self.bar.advance(step - self.bar.bar.n)
         return True
 
     def _on_training_end(self) -> None:
