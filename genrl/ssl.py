@@ -84,7 +84,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
     :param max_seconds: stop earlier once training has run this long (checked every ``log_every``
         steps; time spent in ``callback`` does not count).
     :param random_state: seed for weights, batches and noise (``None``: a fresh seed from NumPy's
-        global generator). ``fit`` seeds torch's global generator with it.
+        global generator). ``fit`` leaves torch's global generators as it found them.
     :param device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
     :param verbose: show a progress bar with supervised loss, unsupervised loss and labeled accuracy.
     :param callback: called as ``callback(estimator, row)`` after each logged row (every
@@ -218,11 +218,17 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
 
         On an estimator from :meth:`load` of a checkpoint written during ``fit``, ``fit`` instead
         continues that run to ``max_steps``, after checking it was written for the same data and
-        parameters; otherwise every call is a fresh fit.
+        parameters; otherwise every call is a fresh fit. torch's global random streams are left as
+        they were (the fit draws from them, seeded, and puts them back).
 
         :param X: ``(N, n_features)`` or images ``(N, C, H, W)``.
         :param y: ``(N,)`` integer labels, ``-1`` for unlabeled rows.
         """
+        device = resolve_device(self.device)
+        with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
+            return self._fit(X, y)
+
+    def _fit(self, X: Any, y: Any) -> SSLGANClassifier:
         self._check_params()
         resume = self.__dict__.pop("_resume", None)
         X = self._check_X(X, fitted=False)

@@ -101,3 +101,35 @@ def test_fit_resumes_exactly_from_its_checkpoint_and_refuses_other_data(digits, 
     np.testing.assert_allclose(resumed.predict_proba(Xtr[:50]), straight.predict_proba(Xtr[:50]), rtol=1e-5, atol=1e-7)
     with pytest.raises(InputError, match="other data"):
         SSLGANClassifier.load(ckpt, device="cpu").fit(Xtr[:-1], y5[:-1])
+
+
+def test_fitted_classifier_pickles_and_joblib_dumps_with_default_parameters(digits, tmp_path):
+    """Weight-normed nets (the default) and spectral-normed ones pickle as spec + weights."""
+    import pickle
+
+    import joblib
+    import torch
+
+    from genrl.gan.nets import MLPDiscriminator
+
+    Xtr, Xte, ytr, _ = digits
+    est = SSLGANClassifier(**{**TINY, "max_steps": 20}).fit(Xtr, labeled_subset(ytr, 5, seed=0))
+    assert est.weight_norm  # the default that used to fail
+    back = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(back.predict_proba(Xte), est.predict_proba(Xte))
+    assert back.avg_._src is back.D_  # shared nets stay shared
+    joblib.dump(est, tmp_path / "est.joblib")
+    np.testing.assert_array_equal(joblib.load(tmp_path / "est.joblib").predict_proba(Xte), est.predict_proba(Xte))
+    D = MLPDiscriminator(4, (8,), spectral_norm=True).eval()
+    x = torch.randn(3, 4)
+    torch.testing.assert_close(pickle.loads(pickle.dumps(D))(x), D(x), rtol=0, atol=0)
+
+
+def test_fit_leaves_torchs_global_random_streams_alone(digits):
+    import torch
+
+    Xtr, _, ytr, _ = digits
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    SSLGANClassifier(**TINY).fit(Xtr, labeled_subset(ytr, 5, seed=0))
+    assert torch.equal(torch.get_rng_state(), before)

@@ -41,6 +41,24 @@ def build_net(spec: dict[str, Any]) -> nn.Module:
     return NETS.get(kwargs.pop("class"))(**kwargs)
 
 
+def _rebuild(spec: dict[str, Any], state: dict[str, Tensor], training: bool) -> nn.Module:
+    """A net from its spec and weights, without touching torch's global RNG (its init draws are discarded)."""
+    with torch.random.fork_rng(devices=[]):
+        net = build_net(spec)
+    net.load_state_dict(state)
+    return net.train(training)
+
+
+class _Rebuildable(nn.Module):
+    """Pickles (and deep-copies) as spec + weights: torch cannot pickle weight- or spectral-normed
+    layers (their classes are made at run time), so genrl's nets never pickle their modules."""
+
+    spec: dict[str, Any]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (self.spec, self.state_dict(), self.training)
+
+
 def net_spec(net: nn.Module, args: dict[str, Any]) -> dict[str, Any]:
     """``{"class": name, **constructor arguments}`` from the constructor's ``locals()``."""
     kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in args.items() if k not in ("self", "__class__")}
@@ -69,7 +87,7 @@ def check_labels(y: Tensor | None, n_classes: int, batch: int) -> None:
         raise InputError(f"labels y must have shape ({batch},), got {tuple(y.shape)}")
 
 
-class _Generator(nn.Module):
+class _Generator(_Rebuildable):
     """Shared conditioning and virtual-batch-norm plumbing for generators."""
 
     # Buffers registered in __init__ when ref_size > 0; annotated so the type checker sees Tensors.
@@ -103,7 +121,7 @@ class _Generator(nn.Module):
         return out[self.ref_size :]
 
 
-class _Discriminator(nn.Module):
+class _Discriminator(_Rebuildable):
     """Shared head: ``forward = head(features(x), y)``; see the module docstring for conditioning.
 
     ``features`` feeds feature matching; ``classify`` gives the auxiliary class logits.
