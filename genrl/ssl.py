@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -34,7 +35,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor, nn
 
 from genrl import distributed
@@ -46,7 +49,7 @@ from genrl.gan.update import AdversarialUpdate, Classifier, Generator, feature_m
 from genrl.io import load_checkpoint, restoring
 from genrl.training import Callback, Row, capture_rng, restore_rng, run, split_streams
 from genrl.utils import resolve_device
-from genrl.validation import as_float_tensor, as_label_tensor
+from genrl.validation import as_float_tensor
 
 PRESETS: dict[str, dict[str, Any]] = {
     # Salimans et al.'s permutation-invariant MNIST model (their D widths, noise and Adam settings).
@@ -187,14 +190,18 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         return x * 2 - 1 if self.architecture == "conv" else x.flatten(1)
 
     def _check_X(self, X: Any, fitted: bool) -> Tensor:
-        shape = self.input_shape_ if fitted else None
-        X = as_float_tensor(X, "X", shape)
-        if not fitted:
-            if self.architecture == "conv" and X.dim() != 4:
-                raise InputError(f"architecture='conv' needs images X of shape (N, C, H, W), got {tuple(X.shape)}")
-            if X.dim() not in (2, 4):
-                raise InputError(f"X must be (N, n_features) or images (N, C, H, W), got shape {tuple(X.shape)}")
-        return X
+        """Tables through scikit-learn's own checks (its messages, ``n_features_in_`` and
+        ``feature_names_in_``), raised as :class:`InputError`; images ``(N, C, H, W)`` through genrl's."""
+        if self.architecture == "conv" or (hasattr(X, "ndim") and X.ndim == 4):
+            images = as_float_tensor(X, "X", self.input_shape_ if fitted else None)
+            if images.dim() != 4:
+                raise InputError(f"architecture='conv' needs images X of shape (N, C, H, W), got {tuple(images.shape)}")
+            return images
+        try:
+            table = validate_data(self, X, reset=not fitted, dtype=np.float32)
+        except ValueError as e:
+            raise InputError(str(e)) from None
+        return torch.from_numpy(np.ascontiguousarray(table))
 
     # ------------------------------------------------------------------ model
     def _build(self, n_features: int, n_classes: int) -> tuple[nn.Module, nn.Module | None]:
@@ -232,13 +239,12 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         self._check_params()
         resume = self.__dict__.pop("_resume", None)
         X = self._check_X(X, fitted=False)
-        y = as_label_tensor(y, "y", X.shape[0], allow_unlabeled=True).numpy()
-        labeled = y != -1
-        if not labeled.any():
-            raise InputError("y has no labeled rows (every entry is -1); at least one per class is needed")
+        y, labeled = _check_y(y, X.shape[0])
         self.classes_ = np.unique(y[labeled])
         if len(self.classes_) < 2:
             raise InputError(f"y has labeled rows of only one class ({self.classes_[0]}); need at least 2 classes")
+        codes = np.full(len(y), -1, dtype=np.int64)  # class indices, -1 unlabeled
+        codes[labeled] = np.searchsorted(self.classes_, y[labeled])
         self.input_shape_ = tuple(X.shape[1:])
         self.n_features_in_ = int(np.prod(self.input_shape_))
         dims = [0] if X.dim() == 2 else [0, 1, 2, 3]  # per feature, or one range for images
@@ -249,8 +255,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         torch.manual_seed(seed)
         x_all = self._scale(X).to(device)
         game = _KPlus1Game(self, x_all, torch.from_numpy(labeled).to(device),
-                           torch.from_numpy(np.searchsorted(self.classes_, y[labeled])).to(device), seed, device)  # fmt: skip
-        game.fingerprint = _fingerprint(X, y, self.get_params())
+                           torch.from_numpy(codes[labeled]).to(device), seed, device)  # fmt: skip
+        game.fingerprint = _fingerprint(X, codes, self.classes_, self.get_params())
         if resume is not None:
             game.restore(resume)
         self.D_, self.G_, self.avg_, self.history_ = game.D, game.G, game.avg, game.history
@@ -271,7 +277,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
             est = cls(**params, device=device)
             est.checkpoint_path = str(path)
             f = s["fitted"]
-            est.classes_, est.input_shape_ = f["classes"].numpy(), tuple(f["input_shape"])
+            est.classes_, est.input_shape_ = np.asarray(f["classes"]), tuple(f["input_shape"])
             est.n_features_in_, est.scale_min_, est.scale_range_ = f["n_features_in"], f["scale_min"], f["scale_range"]
             D, G = est._build(est.n_features_in_, len(est.classes_))
             dev = resolve_device(device)
@@ -306,7 +312,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels ``(N,)`` from ``classes_``."""
-        return self.classes_[self._logits(X).argmax(1).numpy()]
+        index = self._logits(X).argmax(1).numpy()  # first: it raises NotFittedError before classes_ is read
+        return self.classes_[index]
 
     @torch.no_grad()
     def sample(self, n: int) -> np.ndarray:
@@ -392,7 +399,7 @@ class _KPlus1Game:
     def state(self) -> dict[str, Any]:
         est = self.est
         params = {k: v for k, v in est.get_params().items() if k not in ("callback", "device", "checkpoint_path")}
-        fitted = {"classes": torch.from_numpy(est.classes_), "input_shape": list(est.input_shape_),
+        fitted = {"classes": est.classes_.tolist(), "input_shape": list(est.input_shape_),
                   "n_features_in": est.n_features_in_, "scale_min": est.scale_min_,
                   "scale_range": est.scale_range_}  # fmt: skip
         return {"kind": "SSLGANClassifier", "params": params, "fitted": fitted, "fingerprint": self.fingerprint,
@@ -432,9 +439,33 @@ _RUN_ONLY_PARAMS = {"callback", "verbose", "device", "checkpoint_path", "checkpo
                     "log_every", "tensorboard_dir"}  # fmt: skip
 
 
-def _fingerprint(X: Tensor, y: np.ndarray, params: dict[str, Any]) -> str:
-    """SHA-256 of the training data and the parameters that shape training (for safe resumes)."""
+def _fingerprint(X: Tensor, codes: np.ndarray, classes: np.ndarray, params: dict[str, Any]) -> str:
+    """SHA-256 of the training data, the labels and the parameters that shape training (for safe resumes)."""
     h = hashlib.sha256(X.contiguous().numpy().tobytes())
-    h.update(np.ascontiguousarray(y).tobytes())
+    h.update(np.ascontiguousarray(codes).tobytes())
+    h.update(json.dumps([str(c) for c in classes]).encode())
     h.update(json.dumps({k: v for k, v in params.items() if k not in _RUN_ONLY_PARAMS}, sort_keys=True, default=str).encode())
     return h.hexdigest()
+
+
+def _check_y(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Labels of any type scikit-learn classifiers take, ``-1`` (or ``"-1"``) marking unlabeled rows
+    -> (labels ``(n,)``, labeled mask), with scikit-learn's messages."""
+    if y is None:
+        raise InputError("SSLGANClassifier requires y to be passed, but the target y is None (-1 marks unlabeled rows)")
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn("A column-vector y was passed when a 1d array was expected; it is raveled.", DataConversionWarning,
+                      stacklevel=3)  # fmt: skip
+        y = y.ravel()
+    if y.ndim != 1 or len(y) != n:
+        raise InputError(f"y must have shape ({n},) to match X, got {y.shape}")
+    unlabeled = y.astype(str) == "-1" if y.dtype.kind in "OUS" else y == -1
+    labeled = ~unlabeled
+    if not labeled.any():
+        raise InputError("y has no labeled rows (every entry is -1); at least one per class is needed")
+    try:
+        check_classification_targets(y[labeled])
+    except ValueError as e:
+        raise InputError(str(e)) from None
+    return y, labeled
