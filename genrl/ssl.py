@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
+from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor, nn
@@ -314,6 +315,15 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         """Predicted labels ``(N,)`` from ``classes_``."""
         index = self._logits(X).argmax(1).numpy()  # first: it raises NotFittedError before classes_ is read
         return self.classes_[index]
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy on the labeled rows of ``y`` (``-1`` rows are skipped, not counted as errors), so
+        ``cross_val_score`` and ``GridSearchCV`` give meaningful numbers on semi-supervised ``y``."""
+        y, labeled = _check_y(y, len(X))
+        weight = None if sample_weight is None else np.asarray(sample_weight)[labeled]
+        rows = np.flatnonzero(labeled)
+        X_labeled = X.iloc[rows] if hasattr(X, "iloc") else np.asarray(X)[rows]
+        return float(accuracy_score(y[labeled], self.predict(X_labeled), sample_weight=weight))
 
     @torch.no_grad()
     def sample(self, n: int) -> np.ndarray:

@@ -27,7 +27,14 @@ def blocks(text: str, lang: str) -> list[str]:
 # (pattern, replacement): each must match the README's code exactly once.
 PYTHON_BUDGETS = [
     ("trainer.fit(X, steps=4000)", "trainer.fit(X, steps=30)"),
-    ('SSLGANClassifier(**PRESETS["digits"]', 'SSLGANClassifier(**{**PRESETS["digits"], "max_steps": 20}'),
+    (
+        'SSLGANClassifier(**PRESETS["digits"], random_state=0, verbose',
+        'SSLGANClassifier(**{**PRESETS["digits"], "max_steps": 20}, random_state=0, verbose',
+    ),
+    (
+        'SSLGANClassifier(**PRESETS["digits"], random_state=0)',
+        'SSLGANClassifier(**{**PRESETS["digits"], "max_steps": 10}, random_state=0)',
+    ),
     ('collect("genrl/Fork2D-v0", 20_000', 'collect("genrl/Fork2D-v0", 500'),
     (".fit(data, steps=5000)", ".fit(data, steps=30)"),
     ('train_expert("CartPole-v1")', 'train_expert("CartPole-v1", 512)'),

@@ -45,9 +45,8 @@ def test_sklearn_api_conformance(digits):
     assert set(est.predict(Xte)) <= set(range(10)) and list(est.classes_) == list(range(10))
     assert 0.0 <= est.score(Xte, yte) <= 1.0
     pipe = make_pipeline(FunctionTransformer(lambda a: a / 16.0), SSLGANClassifier(**TINY))
-    assert len(cross_val_score(pipe, Xtr, y, cv=2, scoring=lambda e, X_, y_: e.score(X_[y_ != -1], y_[y_ != -1]))) == 2
-    search = GridSearchCV(SSLGANClassifier(**TINY), {"lr": [1e-3, 3e-3]}, cv=2,
-                          scoring=lambda e, X_, y_: e.score(X_[y_ != -1], y_[y_ != -1])).fit(Xtr, y)  # fmt: skip
+    assert len(cross_val_score(pipe, Xtr, y, cv=2)) == 2  # score() counts the labeled rows only
+    search = GridSearchCV(SSLGANClassifier(**TINY), {"lr": [1e-3, 3e-3]}, cv=2).fit(Xtr, y)
     assert search.best_params_["lr"] in (1e-3, 3e-3)
 
 
@@ -143,3 +142,11 @@ def test_labels_of_any_type_with_minus_one_for_unlabeled(digits):
     assert set(est.classes_) == set(names) and set(est.predict(Xte[:30])) <= set(names)
     with pytest.warns(Warning, match="column-vector"):
         SSLGANClassifier(**TINY).fit(Xtr, codes.reshape(-1, 1))  # y of shape (n, 1), as sklearn accepts it
+
+
+def test_score_counts_only_labeled_rows(digits):
+    Xtr, Xte, ytr, yte = digits
+    est = SSLGANClassifier(**TINY).fit(Xtr, labeled_subset(ytr, 5, seed=0))
+    y = yte.copy()
+    y[::2] = -1  # half the test rows unlabeled: they are skipped, not counted wrong
+    assert est.score(Xte, y) == pytest.approx(float((est.predict(Xte[1::2]) == yte[1::2]).mean()))
