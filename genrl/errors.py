@@ -11,6 +11,11 @@ class InputError(ValueError):
     """An argument, array, file or option is not what the API expects."""
 
 
+class InputTypeError(InputError, TypeError):
+    """Input of a type that cannot be used at all (a dict for an array, say); also a ``TypeError``,
+    as scikit-learn's estimator checks expect."""
+
+
 class CheckpointError(InputError):
     """A checkpoint file is missing, truncated, altered or of an unexpected kind."""
 

@@ -42,7 +42,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor, nn
 
 from genrl import distributed
-from genrl.errors import InputError
+from genrl.errors import InputError, InputTypeError
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from genrl.gan.regularizers import EMA, HistoricalAverage
@@ -200,8 +200,10 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
             return images
         try:
             table = validate_data(self, X, reset=not fitted, dtype=np.float32)
+        except TypeError as e:  # not array-like at all (a dict, say)
+            raise InputTypeError(f"X: {e}") from None
         except ValueError as e:
-            raise InputError(str(e)) from None
+            raise InputError(f"X: {e}") from None
         return torch.from_numpy(np.ascontiguousarray(table))
 
     # ------------------------------------------------------------------ model
@@ -476,6 +478,6 @@ def _check_y(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         raise InputError("y has no labeled rows (every entry is -1); at least one per class is needed")
     try:
         check_classification_targets(y[labeled])
-    except ValueError as e:
-        raise InputError(str(e)) from None
+    except (ValueError, TypeError) as e:
+        raise InputError(f"y: {e}") from None
     return y, labeled
