@@ -50,6 +50,9 @@ def main(args: Args) -> None:
         return
     for data in args.data:
         mixture = get_mixture(data)
+        for seed in args.seeds:  # the ceiling: the same scores on samples of the mixture itself
+            truth = mixture_scores(mixture.sample(2500, seed)[0], mixture, seed)
+            print(json.dumps({"data": data, "loss": "true_data", "tricks": "-", "seed": seed, **truth}), flush=True)
         for loss in args.losses:
             for tricks in args.tricks:
                 for seed in args.seeds:
@@ -65,7 +68,8 @@ def main(args: Args) -> None:
                         diverged, samples = True, None
                     seconds = time.perf_counter() - t0
                     if diverged:
-                        row = {"modes": 0, "hq_fraction": 0.0, "reverse_kl": float("inf"), "energy_distance": float("inf")}
+                        row = {"modes": 0, "hq_fraction": 0.0, "reverse_kl": float("inf"), "spread": float("nan"),
+                               "energy_distance": float("inf")}  # fmt: skip
                     else:
                         row = mixture_scores(samples, mixture, seed)
                         plot_mixture_samples(samples, mixture.centers, out / f"{data}_{loss}_{tricks}_seed{seed}.png",

@@ -15,6 +15,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "modes": ("modes with at least one high-quality sample (within 3σ of its centre)", "higher"),
     "hq_fraction": ("fraction of samples within 3σ of some mode; true samples score 98.9%", "higher"),
     "reverse_kl": ("KL(histogram of high-quality samples over the modes ‖ uniform)", "lower"),
+    "spread": ("std of each captured mode's high-quality samples / σ, mean over modes; true samples 0.98", "near 0.98"),
     "energy_distance": ("energy distance between model and true samples (0 for the same distribution)", "lower"),
     "energy_distance_floor": ("the energy distance of true samples against true samples: the noise floor", "lower"),
     "energy_score": ("energy score of model samples against logged next states (a proper scoring rule)", "lower"),

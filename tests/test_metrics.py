@@ -18,7 +18,7 @@ def test_collapsed_samples_are_caught():
     mix = ring8()
     x = np.tile(mix.centers[:1], (100, 1))
     m = mode_metrics(x, mix)
-    assert m == {"modes": 1, "hq_fraction": 1.0, "reverse_kl": pytest.approx(np.log(8))}
+    assert m == {"modes": 1, "hq_fraction": 1.0, "reverse_kl": pytest.approx(np.log(8)), "spread": 0.0}  # a point mass
     blurry = mode_metrics(mix.sample(2500, 0)[0] * 1.2, mix)
     assert blurry["hq_fraction"] < 0.01 and blurry["reverse_kl"] == float("inf")
 
@@ -50,3 +50,14 @@ def test_frechet_distance_analytic_values():
     s1, s2 = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 0.0])
     expected = ((np.sqrt(s1) - np.sqrt(s2)) ** 2).sum()
     assert frechet_distance(np.zeros(3), np.diag(s1), np.zeros(3), np.diag(s2)) == pytest.approx(expected)
+
+
+def test_spread_is_about_one_for_true_samples_and_exposes_shrunk_modes():
+    from genrl.data import grid25
+
+    mix = grid25()
+    x, modes = mix.sample(2500, seed=0)
+    assert 0.95 < mode_metrics(x, mix)["spread"] < 1.0  # the 3σ cut trims the tails a little
+    shrunk = mix.centers[modes] + 0.3 * (x - mix.centers[modes])  # every sample high quality, modes too narrow
+    m = mode_metrics(shrunk, mix)
+    assert m["hq_fraction"] == 1.0 and abs(m["spread"] - 0.3) < 0.02
