@@ -48,7 +48,7 @@ from genrl.gan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator,
 from genrl.gan.regularizers import EMA, HistoricalAverage
 from genrl.gan.update import AdversarialUpdate, Classifier, Generator, feature_matching, historical_averaging
 from genrl.io import load_checkpoint, restoring
-from genrl.training import Callback, Row, capture_rng, restore_rng, run, split_streams
+from genrl.training import Callback, Row, capture_rng, resume_streams, run, split_streams
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor
 
@@ -441,8 +441,7 @@ class _KPlus1Game:
             if self.opt_g is not None:
                 self.opt_g.load_state_dict(s["opt"]["opt_g"])
             step, self.seed = int(s["step"]), int(s["seed"])  # the run's own seed, also when random_state is None
-            restore_rng(s["rng"], self.rng, fallback_seed=self.seed + step)
-            split_streams(self.seed + step, self.rng)  # the checkpoint holds rank 0's streams
+            resume_streams(s["rng"], self.seed + step, self.rng)
             self.step_count, self.history = step, list(s["history"])
 
 

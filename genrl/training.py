@@ -236,6 +236,13 @@ def restore_rng(
         np_generator.bit_generator.state = json.loads(state["np_generator"])
 
 
+def resume_streams(state: dict[str, Any], seed: int, generator: torch.Generator) -> None:
+    """Restore the streams a checkpoint saved (:func:`restore_rng`, falling back to ``seed``), then give
+    each non-zero rank its own streams derived from ``seed``: the checkpoint holds rank 0's."""
+    restore_rng(state, generator, fallback_seed=seed)
+    split_streams(seed, generator)
+
+
 def split_streams(seed: int, generator: torch.Generator | None = None) -> None:
     """Under torchrun, give a non-zero rank its own data, noise and dropout streams derived from
     ``seed`` (rank 0 keeps the streams it has); a no-op in one process."""

@@ -15,7 +15,7 @@ from genrl.cli.jobs import CollectDemosJob, GailJob, TrainExpertJob
 from genrl.cli.rundir import claim
 from genrl.errors import InputError
 from genrl.gail import GAIL, load_demos, make_gail, record, train_expert
-from genrl.gail.demos import EXPERTS
+from genrl.gail.demos import expert_steps
 from genrl.gail.sb3 import EpisodeReturns
 from genrl.plotting import plot_curves
 from genrl.rollout import random_return, rollout
@@ -50,7 +50,7 @@ def run_train_expert(args: TrainExpertJob) -> dict[str, Any]:
     claim(args, ("expert.zip", "metrics.json"))
     seed_everything(args.seed)
     t0 = time.perf_counter()
-    curve = EpisodeReturns(args.steps or EXPERTS.get(args.env, {}).get("steps", 100_000))
+    curve = EpisodeReturns(expert_steps(args.env, args.steps))
     model = train_expert(args.env, args.steps, seed=args.seed, device=args.device, progress=not args.quiet, callback=curve,
                          tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None)  # fmt: skip
     _save_expert(model, curve.rows, args.out, args.env)
@@ -85,7 +85,7 @@ def run_gail(args: GailJob) -> dict[str, Any]:
     if demos_path is None:  # train an expert, keep it, and record its demonstrations into OUT
         demos_path = args.out / "demos.npz"
         if not (resume and demos_path.exists()):
-            curve = EpisodeReturns(args.expert_steps or EXPERTS.get(args.env, {}).get("steps", 100_000))
+            curve = EpisodeReturns(expert_steps(args.env, args.expert_steps))
             model = train_expert(args.env, args.expert_steps, seed=args.seed, device=args.device, progress=not args.quiet,
                                  callback=curve)  # fmt: skip
             _save_expert(model, curve.rows, args.out, args.env)

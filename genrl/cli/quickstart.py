@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 from genrl.cli import gail, gan, ssl, world_model, write_metrics
 from genrl.cli.jobs import Device, GailJob, GanJob, QuickstartJob, SSLJob, WorldModelEvalJob, WorldModelTrainJob
 from genrl.cli.rundir import claim
-from genrl.gail.demos import EXPERTS
+from genrl.gail.demos import expert_steps
 from genrl.gan.presets import TOY_RECIPES
 from genrl.report import Headline, Section, write_report
 from genrl.ssl import PRESETS
@@ -80,7 +80,7 @@ def steps(q: QuickstartJob) -> list[Step]:
              world("world_model_pendulum_gan", "Pendulum-v1", "gan"), ["rollout.png", "losses.png"]),
         Step("gail_cartpole", "GAIL (PPO) on CartPole-v1 from 10 episodes of a freshly trained PPO expert",
              lambda: gail.run_gail(GailJob(out=out("gail_cartpole"), env="CartPole-v1", steps=n(50_000, 256),
-                                           expert_steps=n(EXPERTS["CartPole-v1"]["steps"], 256), checkpoint_every=0,
+                                           expert_steps=n(expert_steps("CartPole-v1"), 256), checkpoint_every=0,
                                            **common)),
              ["learning_curve.png", "discriminator.png", "expert_learning_curve.png"]),
     ]  # fmt: skip

@@ -66,6 +66,11 @@ def check_demos(demos: Transitions, env: gym.Env | VecEnv) -> Transitions:
     return demos
 
 
+def expert_steps(env_id: str, steps: int | None = None) -> int:
+    """The env steps :func:`train_expert` takes: ``steps``, else the :data:`EXPERTS` budget, else 100k."""
+    return steps or EXPERTS.get(env_id, {}).get("steps", 100_000)
+
+
 def train_expert(
     env_id: str,
     steps: int | None = None,
@@ -88,12 +93,12 @@ def train_expert(
     cfg = EXPERTS.get(env_id)
     if cfg is None:
         discrete = isinstance(gym.make(env_id).action_space, spaces.Discrete)
-        cfg = {"algo": "ppo" if discrete else "sac", "steps": 100_000, "n_envs": 8 if discrete else 1, "kwargs": {}}
+        cfg = {"algo": "ppo" if discrete else "sac", "n_envs": 8 if discrete else 1, "kwargs": {}}
     algo = PPO if cfg["algo"] == "ppo" else SAC
     venv = make_vec_env(env_id, n_envs=cfg["n_envs"], seed=seed)
     tb = str(tensorboard_dir) if tensorboard_dir is not None else None
     model = algo("MlpPolicy", venv, seed=seed, device=device, verbose=0, tensorboard_log=tb, **cfg["kwargs"])
-    total = steps or cfg["steps"]
+    total = expert_steps(env_id, steps)
     callbacks: list[BaseCallback] = (
         [ProgressCallback(total, desc=f"expert {cfg['algo'].upper()} on {env_id}")] if progress else []
     )

@@ -43,7 +43,7 @@ from genrl.gan.update import (
 )
 from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.schedules import linear_lr_scale
-from genrl.training import Callback, Row, capture_rng, restore_rng, run, split_streams
+from genrl.training import Callback, Row, capture_rng, resume_streams, run, split_streams
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor, as_label_tensor, check_count
 
@@ -366,8 +366,7 @@ class GANTrainer:
                 if ha is not None:
                     ha.averages = [a.to(dev) for a in avgs]
                     ha.count = s["ha_count"]
-            restore_rng(s["rng"], trainer.rng, fallback_seed=s["seed"] + s["step"])
-            split_streams(s["seed"] + s["step"], trainer.rng)  # the checkpoint holds rank 0's streams
+            resume_streams(s["rng"], s["seed"] + s["step"], trainer.rng)
             trainer.step_count = s["step"]
             trainer.history = list(s["history"])
         return trainer

@@ -38,7 +38,7 @@ from genrl.gan.update import AdversarialUpdate, Generator, Judgement, optimizer_
 from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.schedules import linear_lr_scale
 from genrl.spaces import flat_dims
-from genrl.training import Callback, Row, capture_rng, restore_rng, run, split_streams
+from genrl.training import Callback, Row, capture_rng, resume_streams, run, split_streams
 from genrl.transitions import Transitions
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor, as_label_tensor, check_count
@@ -422,8 +422,7 @@ class _Fit:
         if resume is not None:
             for name, opt in self.opts.items():
                 opt.load_state_dict(resume["optim"][name])
-            restore_rng(resume["rng"], self.gen, fallback_seed=model.seed + model.step_count)
-            split_streams(model.seed + model.step_count, self.gen)  # the checkpoint holds rank 0's streams
+            resume_streams(resume["rng"], model.seed + model.step_count, self.gen)
         model.train()
 
     @property
