@@ -131,27 +131,33 @@ class _Discriminator(_Rebuildable):
         # Each subclass defines its own; declared only for the type checker so runtime lookup is unchanged.
         def features(self, x: Tensor) -> Tensor: ...
 
-    def _init_head(self, feat_dim: int, n_classes: int, conditioning: Conditioning, minibatch_kernels: int, sn: bool) -> None:
-        self.n_classes, self.conditioning = n_classes, conditioning
+    def _init_head(
+        self, feat_dim: int, n_classes: int, conditioning: Conditioning, minibatch_kernels: int, sn: bool, out_dim: int = 1
+    ) -> None:
+        self.n_classes, self.conditioning, self.out_dim = n_classes, conditioning, out_dim
         if conditioning not in ("projection", "auxiliary", "kplus1"):
             raise InputError(f"conditioning must be 'projection', 'auxiliary' or 'kplus1', got {conditioning!r}")
         if conditioning == "kplus1" and n_classes < 1:
             raise InputError("conditioning='kplus1' needs n_classes >= 1")
+        if out_dim < 1 or (out_dim > 1 and (n_classes or minibatch_kernels)):
+            raise InputError(f"out_dim must be >= 1, and 1 with label conditioning or minibatch discrimination; got {out_dim}")
         wrap = _sn if sn else (lambda m: m)
         self.mbd = MinibatchDiscrimination(feat_dim, minibatch_kernels) if minibatch_kernels else None
         head_in = feat_dim + minibatch_kernels
         kplus1 = conditioning == "kplus1"
-        self.linear = None if kplus1 else wrap(nn.Linear(head_in, 1))
+        self.linear = None if kplus1 else wrap(nn.Linear(head_in, out_dim))
         self.project = wrap(nn.Embedding(n_classes, head_in)) if n_classes and conditioning == "projection" else None
         self.aux = wrap(nn.Linear(head_in, n_classes)) if n_classes and conditioning != "projection" else None
 
     def head(self, h: Tensor, y: Tensor | None = None) -> Tensor:
-        """Features ``(B, F)`` -> real/fake logits ``(B,)``."""
+        """Features ``(B, F)`` -> real/fake logits ``(B,)``, or ``(B, out_dim)`` from a net that judges
+        ``out_dim`` parts of each input (GAIN's entry-wise discriminator)."""
         if self.linear is None:  # K+1: the fake class's logit is 0, so logit P(real) = logsumexp(l)
             return torch.logsumexp(self.classify(h), dim=1)
         if self.mbd is not None:
             h = self.mbd(h)
-        out = self.linear(h).squeeze(1)
+        out = self.linear(h)
+        out = out.squeeze(1) if self.out_dim == 1 else out
         if self.project is not None:
             check_labels(y, self.n_classes, h.shape[0])
             out = out + (self.project(y) * h).sum(1)
@@ -209,7 +215,8 @@ class MLPGenerator(_Generator):
 class MLPDiscriminator(_Discriminator):
     """x ``(B, in_dim * pack)`` [+ labels] -> logits ``(B,)``; ``features`` -> ``(B, hidden[-1])``.
 
-    ``in_scale`` multiplies inputs first (see :class:`MLPGenerator`'s ``out_scale``).
+    ``in_scale`` multiplies inputs first (see :class:`MLPGenerator`'s ``out_scale``). ``out_dim > 1``
+    gives ``(B, out_dim)`` logits, one per judged part of the input (GAIN judges each entry).
     """
 
     def __init__(
@@ -226,6 +233,7 @@ class MLPDiscriminator(_Discriminator):
         hidden_noise: float = 0.0,
         weight_norm: bool = False,
         in_scale: float = 1.0,
+        out_dim: int = 1,
     ) -> None:
         super().__init__()
         self.spec = net_spec(self, locals())
@@ -246,7 +254,7 @@ class MLPDiscriminator(_Discriminator):
                 layers.append(nn.Dropout(dropout))
             width = h
         self.body = nn.Sequential(*layers)
-        self._init_head(width, n_classes, conditioning, minibatch_kernels, spectral_norm)
+        self._init_head(width, n_classes, conditioning, minibatch_kernels, spectral_norm, out_dim)
         if weight_norm and self.aux is not None:
             self.aux = _wn(self.aux)
         self.head_noise = GaussianNoise(hidden_noise)

@@ -21,6 +21,8 @@ class ToyRecipe:
     :param scale: generator output scale (the discriminator sees inputs / scale), so both nets work
         on data of a moderate range; the grid spans ±4 and trains better at half size.
     :param decay_fraction: ``tricks`` only: the tail of training over which the lr decays to 0.
+    :param ema_decay: ``tricks`` only: decay of the generator-weight EMA that samples are drawn from.
+    :param pack: ``tricks`` only: samples the discriminator judges jointly (PacGAN).
     """
 
     steps: int = 5000
@@ -31,29 +33,40 @@ class ToyRecipe:
     batch_size: int = 256
     lr: float = 1e-3
     r1: float = 0.01
+    ema_decay: float = 0.0
+    pack: int = 1
 
 
 TOY_RECIPES = {"ring8": ToyRecipe(), "grid25": ToyRecipe(steps=6000, scale=2.0, decay_fraction=0.6)}
 
 
-def toy_trainer(data: str, loss: str, tricks: bool, seed: int = 0, device: str = "auto") -> GANTrainer:
+def toy_trainer(
+    data: str, loss: str, tricks: bool, seed: int = 0, device: str = "auto", recipe: ToyRecipe | None = None
+) -> GANTrainer:
     """A trainer for a 2-D mixture; weights are seeded with ``seed``.
 
     ``plain``: Adam (β = 0.5, 0.999), constant lr, nets on raw data. ``tricks`` (found by a sweep on
     these mixtures, see ``experiments/gan_toy.py``): Adam β1 = 0, a small R1 penalty (γ = 0.01),
     which balances the modes, a linear lr decay over the last part of training, which sharpens
-    them, and rescaled data for the grid.
+    them, and rescaled data for the grid. ``recipe`` replaces the mixture's own (for sweeps).
     """
-    r = TOY_RECIPES[data] if data in TOY_RECIPES else ToyRecipe()
+    r = recipe or TOY_RECIPES.get(data, ToyRecipe())
     torch.manual_seed(seed)
     cfg = GANConfig(loss=loss, batch_size=r.batch_size, lr_g=r.lr, lr_d=r.lr)
-    scale = 1.0
+    scale, pack = 1.0, 1
     if tricks:
-        scale = r.scale
+        scale, pack = r.scale, r.pack
         # R1 acts on the discriminator's raw input, which the scale shrinks: r1 * scale² keeps its strength.
-        cfg = replace(cfg, betas=(0.0, 0.99), r1=r.r1 * scale**2, lr_schedule="linear", decay_fraction=r.decay_fraction)
+        cfg = replace(
+            cfg,
+            betas=(0.0, 0.99),
+            r1=r.r1 * scale**2,
+            lr_schedule="linear",
+            decay_fraction=r.decay_fraction,
+            ema_decay=r.ema_decay,
+        )
     G = MLPGenerator(r.latent_dim, 2, r.hidden, norm="none", seed=seed, out_scale=scale)
-    D = MLPDiscriminator(2, r.hidden, in_scale=1.0 / scale)
+    D = MLPDiscriminator(2, r.hidden, pack=pack, in_scale=1.0 / scale)
     return GANTrainer(G, D, cfg, device=device, seed=seed)
 
 

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from genrl import distributed
+from genrl.errors import InputError
 from genrl.gan.losses import GANLoss
 from genrl.gan.regularizers import HistoricalAverage, binary_entropy, feature_matching_loss, gradient_penalty, r1_penalty
 
@@ -145,17 +146,38 @@ class AdversarialUpdate:
         """
         real_logits, h_real = self.judge(real, labels)
         fake_logits, h_fake = self.judge(fake, labels)
-        smooth = {"real_target": 1.0 - self.label_smoothing} if self.label_smoothing else {}
-        cost = self.loss.d_loss(real_logits, fake_logits, **smooth)
+        cost = self.loss.d_loss(real_logits, fake_logits, **self._smoothing())
         j = Judgement(fake_logits, h_fake, real_logits, h_real, labels, cost)
-        terms = [self._weighted(self.adversarial_weight[0], cost)]
-        if extra is not None:
-            terms.append(extra(j) if callable(extra) else extra)
+        terms = self._terms(self.adversarial_weight[0], cost, extra, j)
         if self.gp_weight:
             terms.append(self.gp_weight * gradient_penalty(self.critic(labels), real, fake, self.rng))
         if self.r1:
             terms.append(0.5 * self.r1 * r1_penalty(self.critic(labels), real))
         return _total(terms, self.d_costs, j), j
+
+    def entrywise_discriminator_loss(
+        self, x: Tensor, real_entries: Tensor, judged: Tensor | None = None, extra: Tensor | Cost | None = None
+    ) -> tuple[Tensor, Judgement]:
+        """J(D) for a discriminator that judges each entry of one input (GAIN), plus costs.
+
+        The discriminator's logits ``(B, d)`` score the entries where the boolean ``real_entries``
+        ``(B, d)`` holds as the real side and the others as the fake side, each side weighted ½ as
+        in J(D); only entries where ``judged`` ``(B, d)`` holds count (all when ``None``). A side
+        with no entries in the batch adds nothing. Detach the generated entries of ``x`` yourself.
+        """
+        if self.gp_weight or self.r1:
+            raise InputError("gradient penalties need separate real and fake inputs; an entry-wise discriminator has one")
+        logits, h = self.judge(x)
+        logits = logits.reshape(real_entries.shape)  # a one-entry head returns (B,)
+        counted = real_entries if judged is None else real_entries & judged
+        fake = ~real_entries if judged is None else ~real_entries & judged
+        real_logits, fake_logits = logits[counted], logits[fake]
+        if real_logits.numel() and fake_logits.numel():
+            cost = self.loss.d_loss(real_logits, fake_logits, **self._smoothing())
+        else:
+            cost = logits.sum() * 0.0
+        j = Judgement(fake_logits, h, real_logits, h, None, cost)
+        return _total(self._terms(self.adversarial_weight[0], cost, extra, j), self.d_costs, j), j
 
     def generator_loss(
         self,
@@ -163,23 +185,38 @@ class AdversarialUpdate:
         labels: Tensor | None = None,
         real_features: Tensor | None = None,
         extra: Tensor | Cost | None = None,
+        entries: Tensor | None = None,
     ) -> tuple[Tensor, Judgement]:
-        """The generator's cost on discriminator inputs ``fake`` (not detached) plus costs."""
+        """The generator's cost on discriminator inputs ``fake`` (not detached) plus costs.
+
+        :param entries: for an entry-wise discriminator (logits ``(B, d)``): the boolean ``(B, d)``
+            entries whose logits the cost scores (GAIN: the imputed ones); none in the batch adds nothing.
+        """
         weight = self.adversarial_weight[1]
         if weight:
             fake_logits, h_fake = self.judge(fake, labels)
         else:  # no logits: the head may draw noise (a K+1 head does), which would shift every later draw
             fake_logits, h_fake = None, self.D.features(fake)
-        cost = self.loss.g_loss(fake_logits) if fake_logits is not None else None
+        cost = None
+        if fake_logits is not None and entries is not None:
+            scored = fake_logits.reshape(entries.shape)[entries]
+            cost = self.loss.g_loss(scored) if scored.numel() else fake_logits.sum() * 0.0
+        elif fake_logits is not None:
+            cost = self.loss.g_loss(fake_logits)
         j = Judgement(fake_logits, h_fake, real_features=real_features, labels=labels, adversarial_cost=cost)
-        terms = [self._weighted(weight, cost)] if cost is not None else []
-        if extra is not None:
-            terms.append(extra(j) if callable(extra) else extra)
+        terms = self._terms(weight, cost, extra, j)
         return _total(terms, self.g_costs, j), j
 
+    def _smoothing(self) -> dict[str, float]:
+        return {"real_target": 1.0 - self.label_smoothing} if self.label_smoothing else {}
+
     @staticmethod
-    def _weighted(weight: float, cost: Tensor) -> Tensor:
-        return cost if weight == 1.0 else weight * cost
+    def _terms(weight: float, cost: Tensor | None, extra: Tensor | Cost | None, j: Judgement) -> list[Tensor]:
+        """The weighted adversarial cost (if any), then this step's extra term."""
+        terms = [] if cost is None else [cost if weight == 1.0 else weight * cost]
+        if extra is not None:
+            terms.append(extra(j) if callable(extra) else extra)
+        return terms
 
     # ------------------------------------------------------------------ steps
     def step_discriminator(self, loss: Tensor) -> None:
