@@ -13,11 +13,12 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
@@ -116,6 +117,25 @@ def load_checkpoint(path: str | Path, kind: str | None = None) -> dict[str, Any]
     if kind is not None and state.get("kind") != kind:
         raise CheckpointError(f"checkpoint {str(path)!r} holds a {state.get('kind')!r}, expected {kind!r}")
     return state
+
+
+RUN_ONLY_PARAMS = frozenset({"callback", "verbose", "device", "checkpoint_path", "checkpoint_every", "max_steps",
+                             "max_seconds", "log_every", "tensorboard_dir"})  # fmt: skip
+"""Estimator parameters that do not change what training computes: a resumed fit may change them."""
+
+
+def fingerprint(arrays: Sequence[np.ndarray], *parts: Any, params: dict[str, Any] | None = None) -> str:
+    """SHA-256 of the arrays' bytes, JSON ``parts`` and the ``params`` that shape training (all but
+    :data:`RUN_ONLY_PARAMS`): a checkpoint records it, and a resumed fit must match it."""
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    for part in parts:
+        h.update(json.dumps(part).encode())
+    if params is not None:
+        shaping = {k: v for k, v in params.items() if k not in RUN_ONLY_PARAMS}
+        h.update(json.dumps(shaping, sort_keys=True, default=str).encode())
+    return h.hexdigest()
 
 
 @contextmanager

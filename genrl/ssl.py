@@ -25,8 +25,6 @@ only rank 0 shows progress; every rank ends with the same fitted estimator.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import warnings
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -47,7 +45,7 @@ from genrl.gan.losses import get_loss
 from genrl.gan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from genrl.gan.regularizers import EMA, HistoricalAverage
 from genrl.gan.update import AdversarialUpdate, Classifier, Generator, feature_matching, historical_averaging
-from genrl.io import load_checkpoint, restoring
+from genrl.io import fingerprint, load_checkpoint, restoring
 from genrl.training import Callback, Row, capture_rng, resume_streams, run, split_streams
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor
@@ -259,7 +257,7 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         x_all = self._scale(X).to(device)
         game = _KPlus1Game(self, x_all, torch.from_numpy(labeled).to(device),
                            torch.from_numpy(codes[labeled]).to(device), seed, device)  # fmt: skip
-        game.fingerprint = _fingerprint(X, codes, self.classes_, self.get_params())
+        game.fingerprint = fingerprint([X.numpy(), codes], [str(c) for c in self.classes_], params=self.get_params())
         if resume is not None:
             game.restore(resume)
         self.D_, self.G_, self.avg_, self.history_ = game.D, game.G, game.avg, game.history
@@ -443,20 +441,6 @@ class _KPlus1Game:
             step, self.seed = int(s["step"]), int(s["seed"])  # the run's own seed, also when random_state is None
             resume_streams(s["rng"], self.seed + step, self.rng)
             self.step_count, self.history = step, list(s["history"])
-
-
-# Parameters that do not change what training computes; a resumed fit may change them.
-_RUN_ONLY_PARAMS = {"callback", "verbose", "device", "checkpoint_path", "checkpoint_every", "max_steps", "max_seconds",
-                    "log_every", "tensorboard_dir"}  # fmt: skip
-
-
-def _fingerprint(X: Tensor, codes: np.ndarray, classes: np.ndarray, params: dict[str, Any]) -> str:
-    """SHA-256 of the training data, the labels and the parameters that shape training (for safe resumes)."""
-    h = hashlib.sha256(X.contiguous().numpy().tobytes())
-    h.update(np.ascontiguousarray(codes).tobytes())
-    h.update(json.dumps([str(c) for c in classes]).encode())
-    h.update(json.dumps({k: v for k, v in params.items() if k not in _RUN_ONLY_PARAMS}, sort_keys=True, default=str).encode())
-    return h.hexdigest()
 
 
 def _check_y(y: Any, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ complaint names the column, so a user can find the bad cell.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -143,3 +143,15 @@ class TableEncoder:
             else:
                 out[:, j] = block[:, 0].astype(np.float64) * c.std + c.mean
         return out
+
+    def state(self) -> dict[str, Any]:
+        """JSON-ready description (categories as plain Python values) for checkpoints."""
+        columns = [{**asdict(c), "categories": [v.item() if isinstance(v, np.generic) else v for v in c.categories]}
+                   for c in self.columns]  # fmt: skip
+        return {"names": self.names, "categorical": sorted(self.categorical), "columns": columns}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> TableEncoder:
+        enc = cls(list(state["names"]), set(state["categorical"]))
+        enc.columns = [Column(**c) for c in state["columns"]]
+        return enc

@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import zlib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -41,7 +42,8 @@ from genrl.gan.losses import get_loss
 from genrl.gan.nets import MLPDiscriminator, MLPGenerator
 from genrl.gan.update import AdversarialUpdate, Discriminator, Generator
 from genrl.impute.columns import TableEncoder
-from genrl.training import Callback, Row, run, split_streams
+from genrl.io import fingerprint, load_checkpoint, restoring
+from genrl.training import Callback, Row, capture_rng, resume_streams, run, split_streams
 from genrl.utils import resolve_device
 
 
@@ -69,6 +71,10 @@ class GANImputer(TransformerMixin, BaseEstimator):
     :param verbose: show a progress bar with the players' losses.
     :param callback: ``callback(imputer, row)`` after each logged row; returning ``False`` stops.
     :param log_every: steps between logged rows (``history_``).
+    :param checkpoint_path: a file to save training to every ``checkpoint_every`` steps (0: only at
+        the end) and at the end, atomically as safetensors (no pickle). To continue a killed fit,
+        ``GANImputer.load(path).fit(X)`` on the same data; a path belongs to one fit.
+    :param tensorboard_dir: write the logged rows as TensorBoard scalars there.
 
     Fitted attributes: ``n_features_in_``, ``feature_names_in_`` (DataFrame input), ``encoder_``
     (the :class:`~genrl.impute.columns.TableEncoder`: column kinds, standardisation, categories),
@@ -96,6 +102,9 @@ class GANImputer(TransformerMixin, BaseEstimator):
         verbose: bool = False,
         callback: Callback | None = None,
         log_every: int = 100,
+        checkpoint_path: str | None = None,
+        checkpoint_every: int = 1000,
+        tensorboard_dir: str | None = None,
     ) -> None:
         self.hidden = hidden
         self.hint_rate = hint_rate
@@ -111,6 +120,9 @@ class GANImputer(TransformerMixin, BaseEstimator):
         self.verbose = verbose
         self.callback = callback
         self.log_every = log_every
+        self.checkpoint_path = checkpoint_path
+        self.checkpoint_every = checkpoint_every
+        self.tensorboard_dir = tensorboard_dir
 
     # ------------------------------------------------------------------ input handling
     def _check_params(self) -> None:
@@ -127,6 +139,8 @@ class GANImputer(TransformerMixin, BaseEstimator):
         for name in ("batch_size", "max_steps", "n_imputations", "log_every"):
             if int(getattr(self, name)) < 1:
                 raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if int(self.checkpoint_every) < 0:
+            raise InputError(f"checkpoint_every must be >= 0, got {self.checkpoint_every}")
         if not self.hidden or any(int(h) < 1 for h in self.hidden):
             raise InputError(f"hidden must be a non-empty sequence of widths >= 1, got {self.hidden!r}")
 
@@ -177,20 +191,54 @@ class GANImputer(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: Any = None) -> GANImputer:
-        """Learn to impute from ``X (N, n_features)`` with missing entries (``y`` is ignored)."""
+        """Learn to impute from ``X (N, n_features)`` with missing entries (``y`` is ignored).
+
+        On an imputer from :meth:`load`, ``fit`` continues the saved run to ``max_steps`` after
+        checking it was written for the same data and parameters; otherwise every call is a fresh fit.
+        """
         self._check_params()
+        resume = self.__dict__.pop("_resume", None)
         table = self._table(X, fitted=False)
         self.encoder_ = TableEncoder(self._names(table.shape[1]), self._categorical).fit(table)
         self.seed_ = int(np.random.randint(2**31)) if self.random_state is None else int(self.random_state)
+        if resume is not None:
+            self.seed_ = int(resume["seed"])  # the run's own seed, also when random_state is None
         device = resolve_device(self.device)
         values, observed = self.encoder_.encode(table)
         with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
             torch.manual_seed(self.seed_)
             game = _ImputationGame(self, torch.from_numpy(values).to(device), torch.from_numpy(observed).to(device), device)
+            game.fingerprint = fingerprint([values, observed], self.encoder_.state(), params=self.get_params())
+            if resume is not None:
+                game.restore(resume, self.checkpoint_path)
             self.generator_, self.discriminator_, self.history_ = game.G, game.D, game.history
             run(game, int(self.max_steps), log_every=int(self.log_every), progress=self.verbose, desc="GAN imputer",
-                callback=self.callback, owner=self, what="GAN imputer")  # fmt: skip
+                tensorboard_dir=self.tensorboard_dir, checkpoint_path=self.checkpoint_path,
+                checkpoint_every=int(self.checkpoint_every), callback=self.callback, owner=self,
+                what="GAN imputer")  # fmt: skip
         return self
+
+    @classmethod
+    def load(cls, path: str | Path, device: str = "auto") -> GANImputer:
+        """The imputer saved in a ``checkpoint_path`` file: it imputes as fitted so far, and ``fit``
+        on the same data continues its run to ``max_steps``."""
+        s = load_checkpoint(path, kind="GANImputer")
+        with restoring(path):
+            params: dict[str, Any] = {k: tuple(v) if k == "hidden" else v for k, v in s["params"].items()}
+            est = cls(**params, device=device, checkpoint_path=str(path))
+            f = s["fitted"]
+            est.n_features_in_, est.seed_ = int(f["n_features_in"]), int(s["seed"])
+            if f["feature_names_in"] is not None:
+                est.feature_names_in_ = np.asarray(f["feature_names_in"], dtype=object)
+            est.encoder_ = TableEncoder.from_state(f["encoder"])
+            d, dev = est.encoder_.width, resolve_device(device)
+            est.generator_ = _generator(est.hidden, d, est.seed_).to(dev)
+            est.discriminator_ = _discriminator(est.hidden, d).to(dev)
+            est.generator_.load_state_dict(s["G"])
+            est.discriminator_.load_state_dict(s["D"])
+            est.history_ = list(s["history"])
+            est._resume = s
+        return est
 
     # ------------------------------------------------------------------ imputing
     def _noise(self, values: np.ndarray, observed: np.ndarray) -> np.ndarray:
@@ -276,8 +324,8 @@ class _ImputationGame:
         self.columns = torch.as_tensor(enc.entry_columns(), device=device)
         self.starts = torch.as_tensor([c.start for c in enc.columns], device=device)
         self.blocks = enc.categorical_blocks()
-        self.G = MLPGenerator(2 * d, d, tuple(est.hidden), norm="none", seed=est.seed_).to(device)
-        self.D = MLPDiscriminator(2 * d, tuple(est.hidden), out_dim=d).to(device)
+        self.G, self.D = _generator(est.hidden, d, est.seed_).to(device), _discriminator(est.hidden, d).to(device)
+        self.fingerprint = ""
         self.rng = torch.Generator(device=device).manual_seed(est.seed_)
         split_streams(est.seed_, self.rng)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=est.lr, betas=(0.5, 0.999))
@@ -314,4 +362,36 @@ class _ImputationGame:
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "reconstruction": reconstruction.detach()}
 
     def state(self) -> dict[str, Any]:
-        return {"kind": "GANImputer", "step": self.step_count, "G": self.G.state_dict(), "D": self.D.state_dict()}
+        est = self.est
+        params = {k: v for k, v in est.get_params().items() if k not in ("callback", "device", "checkpoint_path")}
+        names = getattr(est, "feature_names_in_", None)
+        fitted = {"n_features_in": est.n_features_in_, "encoder": est.encoder_.state(),
+                  "feature_names_in": None if names is None else [str(v) for v in names]}  # fmt: skip
+        return {"kind": "GANImputer", "params": params, "fitted": fitted, "fingerprint": self.fingerprint,
+                "seed": est.seed_, "step": self.step_count, "history": self.history,
+                "G": self.G.state_dict(), "D": self.D.state_dict(),
+                "opt": {"opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()},
+                "rng": capture_rng(self.rng)}  # fmt: skip
+
+    def restore(self, s: dict[str, Any], path: str | None) -> None:
+        """Continue the run saved in checkpoint state ``s`` (from :meth:`GANImputer.load`)."""
+        if s.get("fingerprint") != self.fingerprint:
+            raise InputError(f"checkpoint {path!r} was written for other data or parameters; fit a fresh imputer instead")
+        with restoring(path or "checkpoint"):
+            self.G.load_state_dict(s["G"])
+            self.D.load_state_dict(s["D"])
+            self.opt_g.load_state_dict(s["opt"]["opt_g"])
+            self.opt_d.load_state_dict(s["opt"]["opt_d"])
+            step = int(s["step"])
+            resume_streams(s["rng"], int(s["seed"]) + step, self.rng)
+            self.step_count, self.history = step, list(s["history"])
+
+
+def _generator(hidden: Sequence[int], d: int, seed: int) -> MLPGenerator:
+    """Sees a row (noise where unseen) and its mask ``(B, 2D)``; proposes every entry ``(B, D)``."""
+    return MLPGenerator(2 * d, d, tuple(hidden), norm="none", seed=seed)
+
+
+def _discriminator(hidden: Sequence[int], d: int) -> MLPDiscriminator:
+    """Sees a completed row and the hint ``(B, 2D)``; one seen-or-imputed logit per entry ``(B, D)``."""
+    return MLPDiscriminator(2 * d, tuple(hidden), out_dim=d)
