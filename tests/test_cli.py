@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from genrl.cli import main
@@ -110,3 +111,24 @@ def test_every_job_option_has_help_and_every_command_a_runner():
         assert all(docs.get(f.name) for f in dataclasses.fields(cls)), name
         module, _, func = target.partition(":")
         assert callable(getattr(importlib.import_module(module), func)), target
+
+
+def test_impute_command_fills_a_csv_and_resumes(tmp_path):
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal(200)
+    y_cells = ["" if rng.random() < 0.2 else f"{2 * a:.4f}" for a in z]
+    kinds = ["NA" if rng.random() < 0.2 else "pos" if a > 0 else "neg" for a in z]
+    lines = ["x,y,kind"] + [f"{a:.4f},{y},{k}" for a, y, k in zip(z, y_cells, kinds)]
+    (tmp_path / "in.csv").write_text("\n".join(lines) + "\n")
+    argv = ["impute", "--csv", str(tmp_path / "in.csv"), "--out", str(tmp_path / "out"), "--quiet", "--steps", "300"]
+    assert main(argv) == 0
+    rows = [line.split(",") for line in (tmp_path / "out" / "imputed.csv").read_text().splitlines()]
+    assert rows[0] == ["x", "y", "kind"] and len(rows) == 201
+    assert all(r[1] != "" and r[2] in ("pos", "neg") for r in rows[1:])
+    assert all(a == b for r, line in zip(rows[1:], lines[1:]) for a, b in zip(r, line.split(",")) if b not in ("", "NA"))
+    y = np.array([float(r[1]) for r in rows[1:]])
+    assert np.abs(y - 2 * z).mean() < 0.5  # the imputed y follow x
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["categorical"] == ["kind"] and metrics["steps"] == 300
+    assert main([*argv[:-1], "400", "--resume"]) == 0
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["steps"] == 400

@@ -20,6 +20,11 @@ def files(tmp_path_factory):
     np.save(d / "single.npy", np.zeros(3))
     os.rename(d / "single.npy", d / "single.npz")
     (d / "expert_dir").mkdir()
+    (d / "typo.csv").write_text("a,b\n1,2\n3,4\n5,6\n7,8\n9,1\n2,3\n4,5\n6,7\n8,9\n1,2\n1..5,3\n")
+    (d / "ragged.csv").write_text("a,b\n1,2\n3\n")
+    (d / "empty_col.csv").write_text("a,b\n1,\n2,NA\n")
+    (d / "inf.csv").write_text("a,b\n1,2\n2,inf\n")
+    (d / "binary.csv").write_bytes(b"\xff\xfe\x00\x01" * 20)
     return d
 
 
@@ -47,6 +52,14 @@ BAD = [
     (["demos", "collect", "--expert", "{d}/nope.zip", "--env", "CartPole-v1"], "no expert at '{d}/nope.zip'"),
     (["demos", "collect", "--expert", "{d}/expert_dir", "--env", "CartPole-v1"], "no expert at '{d}/expert_dir/expert.zip'"),
     (["world-model", "eval", "--env", "CartPole-v1"], "holds no model.safetensors"),
+    (["impute", "--csv", "{d}/nope.csv"], "cannot read it as a text CSV file"),
+    (["impute", "--csv", "{d}/binary.csv"], "cannot read it as a text CSV file"),
+    (["impute", "--csv", "{d}/typo.csv"], "column 'a' is numbers but for a few cells, e.g. '1..5' on line 12"),
+    (["impute", "--csv", "{d}/ragged.csv"], "line 3 has 1 cells, the header 2"),
+    (["impute", "--csv", "{d}/empty_col.csv"], "column 'b' has no observed entries"),
+    (["impute", "--csv", "{d}/inf.csv"], "column 'b' holds 'inf' on line 3; only finite numbers"),
+    (["impute", "--csv", "{d}/typo.csv", "--categorical", "c"], "--categorical names column 'c'"),
+    (["impute", "--csv", "{d}/typo.csv", "--imputations", "0"], "--imputations must be >= 1, got 0"),
 ]
 
 

@@ -100,6 +100,23 @@ class SSLJob(Resumable):
 
 
 @dataclass(kw_only=True)
+class ImputeJob(Resumable):
+    """Fill the missing cells of a CSV file with a GAN imputer (GAIN).
+
+    Writes OUT/imputed.csv (known cells copied unchanged), OUT/metrics.json and OUT/training.png.
+    """
+
+    csv: Path
+    """CSV file with a header row; empty cells and NA, N/A, NaN, NULL, None are missing"""
+    categorical: list[str] = field(default_factory=list)
+    """columns to treat as categories (columns that are not numbers are categorical anyway)"""
+    steps: int | None = field(default=None, metadata=at_least(1))
+    """training steps (default: GANImputer's)"""
+    imputations: int = field(default=10, metadata=at_least(1))
+    """draws per row, averaged (numbers) or voted by mean probability (categories)"""
+
+
+@dataclass(kw_only=True)
 class WorldModelTrainJob(Resumable):
     """Collect random-policy transitions and fit a world model."""
 
@@ -212,6 +229,7 @@ class QuickstartJob(Job):
 COMMANDS: dict[str, tuple[type, str]] = {
     "gan": (GanJob, "genrl.cli.gan:run"),
     "ssl": (SSLJob, "genrl.cli.ssl:run"),
+    "impute": (ImputeJob, "genrl.cli.impute:run"),
     "world-model train": (WorldModelTrainJob, "genrl.cli.world_model:run_train"),
     "world-model eval": (WorldModelEvalJob, "genrl.cli.world_model:run_eval"),
     "mbrl": (MBRLJob, "genrl.cli.world_model:run_mbrl"),
