@@ -41,6 +41,7 @@ PYTHON_BUDGETS = [
     ("episodes=10", "episodes=2"),
     (".learn(50_000)", ".learn(256)"),
     (".learn(20_000)", ".learn(100)"),
+    ("GANImputer(random_state=0, verbose=True)", "GANImputer(random_state=0, verbose=True, max_steps=20)"),
 ]
 
 
@@ -67,6 +68,7 @@ SKIP = {
 BUDGETS = {  # the training budget appended (or substituted) per command
     "gan": ["--steps", "20"],
     "ssl": ["--steps", "10"],
+    "impute": ["--steps", "20"],
     "world-model train": ["--transitions", "300", "--steps", "20"],
     "world-model eval": ["--probes", "10"],
     "mbrl": ["--steps", "60"],
@@ -122,6 +124,13 @@ def test_readme_command_lines_run(tmp_path, monkeypatch):
                 continue  # MNIST is not shipped; the path is the user's
             argv[argv.index("--data-dir") + 1] = str(MNIST)
             argv += ["--labels-per-class", "10"]
+        if "--csv" in argv:  # the README's Python block writes with_missing.csv; data.csv is the user's
+            csv = tmp_path / argv[argv.index("--csv") + 1]
+            columns = ["colour", "size"] if "--categorical" in argv else []
+            header = ",".join(["x", "y", *columns])
+            rows = [",".join([str(i % 7), "" if i % 5 == 0 else str(i % 7 * 2), *(["red", "big"] if columns else [])])
+                    for i in range(60)]  # fmt: skip
+            csv.write_text("\n".join([header, *rows]) + "\n")
         if "minari:DIR" in argv:
             argv[argv.index("minari:DIR")] = f"minari:{_minari_dir(tmp_path / 'minari')}"
         if argv[0] == "torchrun":  # two CPU processes, the genrl command after genrl.cli or --no-python genrl
