@@ -78,7 +78,9 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
     :param minibatch_kernels: minibatch-discrimination kernels before the class head (0: off).
     :param label_smoothing: one-sided smoothing of the real target of the unsupervised term.
     :param historical_averaging: weight of the historical-averaging penalty on both players.
-    :param polyak_decay: decay of the weight average used for prediction (0: use the raw weights).
+    :param polyak_decay: decay of the weight average used for prediction (0: use the raw weights);
+        warmed up as ``min(polyak_decay, (1 + t) / (10 + t))`` at step t, so short fits predict from
+        recent weights rather than from the initial ones.
     :param lr: Adam learning rate (β1 = 0.5) for both players.
     :param batch_size: rows per labeled, unlabeled and generated batch (split between processes
         under torchrun).
@@ -286,9 +288,10 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
             est.D_.load_state_dict(s["D"])
             if est.G_ is not None:
                 est.G_.load_state_dict(s["G"])
-            est.avg_ = EMA(est.D_, est.polyak_decay) if est.polyak_decay else None
+            est.avg_ = EMA(est.D_, est.polyak_decay, warmup=True) if est.polyak_decay else None
             if est.avg_ is not None:
                 est.avg_.module.load_state_dict(s["avg"])
+                est.avg_.count = int(s["step"])
             est.history_ = list(s["history"])
             est._resume = s
         return est
@@ -360,7 +363,7 @@ class _KPlus1Game:
         split_streams(seed, self.rng)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=est.lr, betas=(0.5, 0.999))
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=est.lr, betas=(0.5, 0.999)) if self.G is not None else None
-        self.avg = EMA(self.D, est.polyak_decay) if est.polyak_decay else None
+        self.avg = EMA(self.D, est.polyak_decay, warmup=True) if est.polyak_decay else None
         self.ha = [HistoricalAverage(m.parameters()) for m in nets] if est.historical_averaging else []
         d_costs = [historical_averaging(self.ha[0], est.historical_averaging)] if self.ha else []
         g_costs = [feature_matching(1.0)] if est.generator_loss == "feature_matching" else []
@@ -431,6 +434,7 @@ class _KPlus1Game:
                 self.G.load_state_dict(s["G"])
             if self.avg is not None:
                 self.avg.module.load_state_dict(s["avg"])
+                self.avg.count = int(s["step"])  # one average update per step
             for a, saved in zip(self.ha, s["ha"]):
                 a.count = saved["count"]
                 for dst, src in zip(a.averages, saved["averages"]):

@@ -8,7 +8,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from genrl.data import labeled_subset
 from genrl.errors import InputError
-from genrl.ssl import SSLGANClassifier
+from genrl.ssl import PRESETS, SSLGANClassifier
 
 TINY = dict(hidden=(64, 32), generator_hidden=(32,), latent_dim=16, max_steps=20, batch_size=32, random_state=0)
 
@@ -150,3 +150,12 @@ def test_score_counts_only_labeled_rows(digits):
     y = yte.copy()
     y[::2] = -1  # half the test rows unlabeled: they are skipped, not counted wrong
     assert est.score(Xte, y) == pytest.approx(float((est.predict(Xte[1::2]) == yte[1::2]).mean()))
+
+
+def test_a_short_fit_predicts_with_averaged_weights_at_least_as_well_as_its_last(digits):
+    Xtr, Xte, ytr, yte = digits
+    clf = SSLGANClassifier(**{**PRESETS["digits"], "max_steps": 300}, random_state=0).fit(Xtr, labeled_subset(ytr, 10, seed=0))
+    averaged = clf.score(Xte, yte)
+    clf.avg_ = None  # predict from the last weights
+    last = clf.score(Xte, yte)
+    assert averaged >= last and averaged > 0.8, (averaged, last)

@@ -79,17 +79,21 @@ class EMA:
     """Exponential moving average of a module's weights (sampling uses the average).
 
     :param decay: weight of the old average each update.
+    :param warmup: use ``min(decay, (1 + t) / (10 + t))`` at the t-th update (TensorFlow's rule), so
+        a short run's average is not dominated by the initial weights. ``count`` is t so far.
     """
 
-    def __init__(self, module: nn.Module, decay: float = 0.999) -> None:
-        self.decay = decay
+    def __init__(self, module: nn.Module, decay: float = 0.999, warmup: bool = False) -> None:
+        self.decay, self.warmup, self.count = decay, warmup, 0
         self.module = copy.deepcopy(module).eval().requires_grad_(False)
         self._src = module
 
     @torch.no_grad()
     def update(self) -> None:
+        self.count += 1
+        decay = min(self.decay, (1 + self.count) / (10 + self.count)) if self.warmup else self.decay
         src = list(self._src.parameters())
         dst: list[Tensor] = list(self.module.parameters())  # _foreach_lerp_ wants list[Tensor]; list is invariant
-        torch._foreach_lerp_(dst, [p.detach() for p in src], 1.0 - self.decay)
+        torch._foreach_lerp_(dst, [p.detach() for p in src], 1.0 - decay)
         for b_dst, b_src in zip(self.module.buffers(), self._src.buffers()):
             b_dst.copy_(b_src)

@@ -43,6 +43,7 @@ from genrl.gan.nets import MLPDiscriminator, MLPGenerator
 from genrl.gan.update import AdversarialUpdate, Discriminator, Generator
 from genrl.impute.columns import TableEncoder
 from genrl.io import fingerprint, load_checkpoint, restoring
+from genrl.schedules import linear_lr_scale
 from genrl.training import Callback, Row, capture_rng, resume_streams, run, split_streams
 from genrl.utils import resolve_device
 
@@ -50,7 +51,8 @@ from genrl.utils import resolve_device
 class GANImputer(TransformerMixin, BaseEstimator):
     """Fill missing entries (NaN, None, pandas NA) with a GAIN-style GAN, for new rows too.
 
-    :param hidden: widths of the generator's and the discriminator's hidden layers.
+    :param hidden: widths of the generator's and the discriminator's hidden layers; ``None``: two
+        layers of ``max(128, 8 * D)`` units, D the encoded width (columns plus one-hot categories).
     :param hint_rate: probability that the discriminator is told an entry's true mask value (GAIN's
         hint); 1 reveals every entry and leaves reconstruction alone, 0 gives no hint.
     :param reconstruction_weight: weight of the reconstruction error in the generator's cost (GAIN's α).
@@ -61,7 +63,8 @@ class GANImputer(TransformerMixin, BaseEstimator):
     :param categorical_features: ``"from_dtype"`` (pandas columns of category, object, string or
         bool dtype; none for arrays), or the categorical columns' indices or names. Categorical
         columns are one-hot inside and come back as categories.
-    :param lr: Adam learning rate for both players (β = 0.5, 0.999).
+    :param lr: Adam learning rate for both players (β = 0.5, 0.999); it decays linearly to 0 over
+        the second half of ``max_steps``.
     :param batch_size: rows per training batch (drawn with replacement).
     :param max_steps: training steps (one discriminator and one generator update each).
     :param random_state: seed for weights, batches, training noise and the noise of
@@ -88,7 +91,7 @@ class GANImputer(TransformerMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        hidden: tuple[int, ...] = (128, 128),
+        hidden: tuple[int, ...] | None = None,
         hint_rate: float = 0.9,
         reconstruction_weight: float = 10.0,
         holdout: float = 0.2,
@@ -141,7 +144,7 @@ class GANImputer(TransformerMixin, BaseEstimator):
                 raise InputError(f"{name} must be >= 1, got {getattr(self, name)}")
         if int(self.checkpoint_every) < 0:
             raise InputError(f"checkpoint_every must be >= 0, got {self.checkpoint_every}")
-        if not self.hidden or any(int(h) < 1 for h in self.hidden):
+        if self.hidden is not None and (not self.hidden or any(int(h) < 1 for h in self.hidden)):
             raise InputError(f"hidden must be a non-empty sequence of widths >= 1, got {self.hidden!r}")
 
     def _table(self, X: Any, fitted: bool) -> np.ndarray:
@@ -224,7 +227,7 @@ class GANImputer(TransformerMixin, BaseEstimator):
         on the same data continues its run to ``max_steps``."""
         s = load_checkpoint(path, kind="GANImputer")
         with restoring(path):
-            params: dict[str, Any] = {k: tuple(v) if k == "hidden" else v for k, v in s["params"].items()}
+            params: dict[str, Any] = {k: tuple(v) if k == "hidden" and v is not None else v for k, v in s["params"].items()}
             est = cls(**params, device=device, checkpoint_path=str(path))
             f = s["fitted"]
             est.n_features_in_, est.seed_ = int(f["n_features_in"]), int(s["seed"])
@@ -342,6 +345,9 @@ class _ImputationGame:
 
     def train_step(self) -> dict[str, Tensor]:
         est, up = self.est, self.update
+        for opt in (self.opt_g, self.opt_d):  # the rate decays to 0 over the second half (from the step: resumable)
+            for group in opt.param_groups:
+                group["lr"] = est.lr * linear_lr_scale(self.step_count, int(est.max_steps), 0.5)
         rows = torch.randint(len(self.x), (self.B,), device=self.device, generator=self.rng)
         x, known = self.x[rows], self.m[rows]
         held = known & self._per_column(est.holdout)
@@ -387,11 +393,16 @@ class _ImputationGame:
             self.step_count, self.history = step, list(s["history"])
 
 
-def _generator(hidden: Sequence[int], d: int, seed: int) -> MLPGenerator:
+def _widths(hidden: Sequence[int] | None, d: int) -> tuple[int, ...]:
+    # Wider nets for wider tables measured better (digits, 64 columns: 512 units beat 128).
+    return (max(128, 8 * d),) * 2 if hidden is None else tuple(int(h) for h in hidden)
+
+
+def _generator(hidden: Sequence[int] | None, d: int, seed: int) -> MLPGenerator:
     """Sees a row (noise where unseen) and its mask ``(B, 2D)``; proposes every entry ``(B, D)``."""
-    return MLPGenerator(2 * d, d, tuple(hidden), norm="none", seed=seed)
+    return MLPGenerator(2 * d, d, _widths(hidden, d), norm="none", seed=seed)
 
 
-def _discriminator(hidden: Sequence[int], d: int) -> MLPDiscriminator:
+def _discriminator(hidden: Sequence[int] | None, d: int) -> MLPDiscriminator:
     """Sees a completed row and the hint ``(B, 2D)``; one seen-or-imputed logit per entry ``(B, D)``."""
-    return MLPDiscriminator(2 * d, tuple(hidden), out_dim=d)
+    return MLPDiscriminator(2 * d, _widths(hidden, d), out_dim=d)
