@@ -140,11 +140,39 @@ def main(args: Args) -> None:
     plot(out, args)
 
 
+def table(rows: list[dict[str, Any]], args: Args) -> str:
+    """Markdown: mean ± std RMSE over masks per (dataset, setting) and method, the best in bold, and
+    whether the GAN imputer is lowest by more than the spread (std over masks) of its paired
+    difference to the best other method."""
+    methods = [m for m in args.methods if any(r["method"] == m for r in rows)]
+    lines = ["| dataset | setting | masks | " + " | ".join(methods) + " | GAN lowest by more than the spread |",
+             "|---|---|---|" + "---|" * (len(methods) + 1)]  # fmt: skip
+    for data in args.datasets:
+        for kind, rate in [(s.split(":")[0], float(s.split(":")[1])) for s in args.settings]:
+            here = [r for r in rows if (r["dataset"], r["mask"], r["rate"]) == (data, kind, rate)]
+            cell = {m: {r["seed"]: r["rmse"] for r in here if r["method"] == m} for m in methods}
+            if not all(cell.values()):
+                continue
+            seeds = sorted(set.intersection(*(set(v) for v in cell.values())))
+            means = {m: float(np.mean([cell[m][s] for s in seeds])) for m in methods}
+            best = min(means, key=means.get)
+            shown = [f"**{means[m]:.4f}**" if m == best else f"{means[m]:.4f}" for m in methods]
+            shown = [f"{v} ± {np.std([cell[m][s] for s in seeds]):.4f}" for v, m in zip(shown, methods)]
+            verdict = "-"
+            if "gan" in means:
+                rival = min((m for m in methods if not m.startswith("gan")), key=means.get)
+                diff = np.array([cell[rival][s] - cell["gan"][s] for s in seeds])
+                verdict = f"{'yes' if diff.mean() > diff.std() else 'no'} (vs {rival}: {diff.mean():+.4f} ± {diff.std():.4f})"
+            lines.append(f"| {data} | {kind} {int(rate * 100)}% | {len(seeds)} | " + " | ".join(shown) + f" | {verdict} |")
+    return "\n".join(lines)
+
+
 def plot(out: Path, args: Args) -> None:
-    """One figure per dataset: mean RMSE per setting and method."""
+    """One figure per dataset (mean RMSE per setting and method) and the table on stdout."""
     if not out.exists():
         return
     rows = [json.loads(line) for line in out.read_text().splitlines()]
+    print(table(rows, args))
     for data in args.datasets:
         groups = {}
         for kind, rate in [(s.split(":")[0], float(s.split(":")[1])) for s in args.settings]:
