@@ -44,6 +44,7 @@ BAD = [
     (["world-model", "train", "--env", "CartPol-v1"], "Environment `CartPol` doesn't exist. Did you mean: `CartPole`?"),
     (["mbrl", "--env", "Nope-v9"], "Environment `Nope` doesn't exist"),
     (["demos", "train-expert", "--env", "Nope-v0"], "Environment `Nope` doesn't exist"),
+    (["demos", "train-expert", "--env", "CartPole-v1", "--algo", "sac"], "--algo sac needs continuous (Box) actions"),
     (["gail", "--env", "CartPole-v1", "--demos", "{d}/trunc.npz"], "is not a genrl transitions file (truncated or corrupt)"),
     (["gail", "--env", "CartPole-v1", "--demos", "{d}/garbage.npz"], "is not a genrl transitions file (not an .npz archive)"),
     (["gail", "--env", "CartPole-v1", "--demos", "{d}/single.npz"], "is not a genrl transitions file (not an .npz archive)"),

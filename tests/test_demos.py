@@ -5,6 +5,7 @@ from stable_baselines3 import PPO
 
 from genrl.errors import InputError
 from genrl.gail import load_demos, record
+from genrl.gail.demos import EXPERTS
 from genrl.transitions import Transitions
 
 
@@ -95,3 +96,24 @@ def test_minari_ids_not_on_disk_are_fetched_only_when_asked(monkeypatch):
     with pytest.raises(InputError, match="offline"):
         load_demos("minari:genrl/not-on-disk-v0", download=True)
     assert asked == [("genrl/not-on-disk-v0", True)]
+
+
+def test_train_expert_takes_the_algo_and_refuses_sac_on_discrete_actions():
+    from genrl.gail.demos import expert_settings, train_expert
+
+    model = train_expert("Pendulum-v1", 200, algo="td3", device="cpu")
+    assert type(model).__name__ == "TD3"  # Pendulum's table has SAC only: SB3's TD3 defaults
+    assert expert_settings("Hopper-v5") == ("sac", EXPERTS["Hopper-v5"]["sac"])
+    assert expert_settings("Acrobot-v1")[0] == "ppo"
+    with pytest.raises(InputError, match="--algo sac needs continuous"):
+        train_expert("CartPole-v1", 100, algo="sac", device="cpu")
+
+
+def test_mujoco_hopper_expert_trains_when_mujoco_is_installed():
+    pytest.importorskip("mujoco")
+    from genrl.gail.demos import train_expert
+
+    model = train_expert("Hopper-v5", 300, device="cpu")  # SAC, rl-zoo3's settings
+    assert type(model).__name__ == "SAC" and model.num_timesteps == 300 and model.learning_starts == 10_000
+    td3 = train_expert("HalfCheetah-v5", 300, algo="td3", device="cpu")
+    assert td3.action_noise is not None and td3.batch_size == 256

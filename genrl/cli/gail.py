@@ -50,9 +50,9 @@ def run_train_expert(args: TrainExpertJob) -> dict[str, Any]:
     claim(args, ("expert.zip", "metrics.json"))
     seed_everything(args.seed)
     t0 = time.perf_counter()
-    curve = EpisodeReturns(expert_steps(args.env, args.steps))
+    curve = EpisodeReturns(expert_steps(args.env, args.steps, args.algo))
     model = train_expert(args.env, args.steps, seed=args.seed, device=args.device, progress=not args.quiet, callback=curve,
-                         tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None)  # fmt: skip
+                         tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None, algo=args.algo)  # fmt: skip
     _save_expert(model, curve.rows, args.out, args.env)
     expert_return = rollout(model, args.env, episodes=10, seed=args.seed + 1000).mean_return
     metrics = {"env": args.env, "algo": type(model).__name__.lower(), "expert_return": expert_return,

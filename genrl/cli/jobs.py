@@ -156,10 +156,13 @@ class MBRLJob(Job):
 
 @dataclass(kw_only=True)
 class TrainExpertJob(Job):
-    """Train an SB3 expert (PPO for discrete actions, else SAC) with zoo-style settings."""
+    """Train an SB3 expert with zoo-style settings (rl-zoo3's for the MuJoCo envs)."""
 
     env: str
     """gymnasium id"""
+    algo: Literal["ppo", "sac", "td3"] | None = None
+    """the SB3 algorithm (default: the env's entry in genrl.gail.demos.EXPERTS, else PPO for discrete
+    actions and SAC otherwise); sac and td3 need continuous actions"""
     steps: int | None = field(default=None, metadata=at_least(1))
     """env steps (default: a per-env budget)"""
 

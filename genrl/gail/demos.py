@@ -30,13 +30,41 @@ from genrl.rollout import rollout
 from genrl.spaces import space_signature
 from genrl.transitions import FIELDS, Transitions
 
-# Zoo-style settings that reach expert level within these budgets on 2 CPU cores.
-EXPERTS: dict[str, dict[str, Any]] = {
-    "CartPole-v1": {"algo": "ppo", "steps": 60_000, "n_envs": 8,
-                    "kwargs": {"n_steps": 32, "batch_size": 256, "gae_lambda": 0.8, "gamma": 0.98, "n_epochs": 20,
-                               "ent_coef": 0.0, "learning_rate": 1e-3, "clip_range": 0.2}},
-    "Pendulum-v1": {"algo": "sac", "steps": 20_000, "n_envs": 1, "kwargs": {"learning_rate": 1e-3}},
+_MUJOCO_SAC = {"steps": 1_000_000, "n_envs": 1, "kwargs": {"learning_starts": 10_000}}
+_MUJOCO_TD3 = {"steps": 1_000_000, "n_envs": 1, "noise_std": 0.1,
+               "kwargs": {"learning_starts": 10_000, "learning_rate": 1e-3, "batch_size": 256, "train_freq": 1,
+                          "gradient_steps": 1, "policy_kwargs": {"net_arch": [400, 300]}}}  # fmt: skip
+EXPERTS: dict[str, dict[str, dict[str, Any]]] = {
+    # Zoo-style settings that reach expert level within these budgets on 2 CPU cores.
+    "CartPole-v1": {"ppo": {"steps": 60_000, "n_envs": 8,
+                            "kwargs": {"n_steps": 32, "batch_size": 256, "gae_lambda": 0.8, "gamma": 0.98, "n_epochs": 20,
+                                       "ent_coef": 0.0, "learning_rate": 1e-3, "clip_range": 0.2}}},
+    "Pendulum-v1": {"sac": {"steps": 20_000, "n_envs": 1, "kwargs": {"learning_rate": 1e-3}}},
+    # rl-zoo3's MuJoCo settings (hyperparams/sac.yml and td3.yml, "mujoco-defaults").
+    "Hopper-v5": {"sac": _MUJOCO_SAC, "td3": _MUJOCO_TD3},
+    "HalfCheetah-v5": {"sac": _MUJOCO_SAC, "td3": _MUJOCO_TD3},
 }  # fmt: skip
+"""env id -> algo -> {steps, n_envs, kwargs for the SB3 constructor[, noise_std: TD3's Gaussian action
+noise]}; an env's first algo is its default."""
+
+EXPERT_ALGOS = ("ppo", "sac", "td3")
+"""The SB3 algorithms :func:`train_expert` trains (SAC and TD3 need Box actions)."""
+
+
+def expert_settings(env_id: str, algo: str | None = None) -> tuple[str, dict[str, Any]]:
+    """(algo, settings) for an expert: the table's, else PPO for discrete actions and SAC for Box
+    actions with SB3's defaults, 8 PPO envs and a 100k-step budget."""
+    table = EXPERTS.get(env_id, {})
+    if algo is not None and algo not in EXPERT_ALGOS:
+        raise InputError(f"unknown expert algo {algo!r}; choose one of {list(EXPERT_ALGOS)}")
+    if algo is None:
+        if table:
+            algo = next(iter(table))
+        else:
+            algo = "ppo" if isinstance(gym.make(env_id).action_space, spaces.Discrete) else "sac"
+    if algo in table:
+        return algo, table[algo]
+    return algo, {"steps": 100_000, "n_envs": 8 if algo == "ppo" else 1, "kwargs": {}}
 
 
 def check_demos(demos: Transitions, env: gym.Env | VecEnv) -> Transitions:
@@ -66,9 +94,9 @@ def check_demos(demos: Transitions, env: gym.Env | VecEnv) -> Transitions:
     return demos
 
 
-def expert_steps(env_id: str, steps: int | None = None) -> int:
-    """The env steps :func:`train_expert` takes: ``steps``, else the :data:`EXPERTS` budget, else 100k."""
-    return steps or EXPERTS.get(env_id, {}).get("steps", 100_000)
+def expert_steps(env_id: str, steps: int | None = None, algo: str | None = None) -> int:
+    """The env steps :func:`train_expert` takes: ``steps``, else the expert table's budget, else 100k."""
+    return steps or expert_settings(env_id, algo)[1]["steps"]
 
 
 def train_expert(
@@ -79,29 +107,34 @@ def train_expert(
     progress: bool = False,
     callback: MaybeCallback = None,
     tensorboard_dir: str | Path | None = None,
+    algo: str | None = None,
 ) -> BaseAlgorithm:
-    """Train an SB3 expert with the settings in :data:`EXPERTS` (PPO for discrete actions, else SAC).
+    """Train an SB3 expert with the settings in :data:`EXPERTS` (see :func:`expert_settings`).
 
+    :param algo: ``"ppo"``, ``"sac"`` or ``"td3"`` (default: the env's entry in :data:`EXPERTS`,
+        else PPO for discrete actions and SAC otherwise).
     :param progress: show genrl's progress bar; :param callback: SB3 callback(s) for the training.
     :param tensorboard_dir: SB3's TensorBoard logs go there.
     """
-    from stable_baselines3 import PPO, SAC
+    from stable_baselines3 import PPO, SAC, TD3
     from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.noise import NormalActionNoise
 
     from genrl.gail.sb3 import ProgressCallback
 
-    cfg = EXPERTS.get(env_id)
-    if cfg is None:
-        discrete = isinstance(gym.make(env_id).action_space, spaces.Discrete)
-        cfg = {"algo": "ppo" if discrete else "sac", "n_envs": 8 if discrete else 1, "kwargs": {}}
-    algo = PPO if cfg["algo"] == "ppo" else SAC
+    algo, cfg = expert_settings(env_id, algo)
     venv = make_vec_env(env_id, n_envs=cfg["n_envs"], seed=seed)
+    if algo != "ppo" and not isinstance(venv.action_space, spaces.Box):
+        raise InputError(f"--algo {algo} needs continuous (Box) actions; {env_id} has {venv.action_space}: use ppo")
+    kwargs = dict(cfg["kwargs"])
+    if "noise_std" in cfg:
+        n = int(np.prod(cast("tuple[int, ...]", venv.action_space.shape)))
+        kwargs["action_noise"] = NormalActionNoise(np.zeros(n), cfg["noise_std"] * np.ones(n))
     tb = str(tensorboard_dir) if tensorboard_dir is not None else None
-    model = algo("MlpPolicy", venv, seed=seed, device=device, verbose=0, tensorboard_log=tb, **cfg["kwargs"])
-    total = expert_steps(env_id, steps)
-    callbacks: list[BaseCallback] = (
-        [ProgressCallback(total, desc=f"expert {cfg['algo'].upper()} on {env_id}")] if progress else []
-    )
+    learner = {"ppo": PPO, "sac": SAC, "td3": TD3}[algo]
+    model = learner("MlpPolicy", venv, seed=seed, device=device, verbose=0, tensorboard_log=tb, **kwargs)
+    total = expert_steps(env_id, steps, algo)
+    callbacks: list[BaseCallback] = [ProgressCallback(total, desc=f"expert {algo.upper()} on {env_id}")] if progress else []
     callbacks += [callback] if isinstance(callback, BaseCallback) else list(callback or [])  # type: ignore[arg-type]
     return model.learn(total, callback=callbacks)
 
