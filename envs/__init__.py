@@ -12,10 +12,12 @@ import gymnasium as gym
 
 from genrl.envs.base import StochasticEnv
 from genrl.envs.fork2d import Fork2D
+from genrl.envs.fork_wall import ForkWall2D
 from genrl.envs.gusty_cart import GustyCart
 from genrl.envs.kicked_pendulum import KickedPendulum
 
-ENVS = {"Fork2D": (Fork2D, 50), "KickedPendulum": (KickedPendulum, 200), "GustyCart": (GustyCart, 100)}
+ENVS = {"Fork2D": (Fork2D, 50), "ForkWall2D": (ForkWall2D, 30), "KickedPendulum": (KickedPendulum, 200),
+        "GustyCart": (GustyCart, 100)}  # fmt: skip
 
 
 def register_envs() -> None:
@@ -26,4 +28,4 @@ def register_envs() -> None:
             gym.register(id=env_id, entry_point=f"{cls.__module__}:{cls.__name__}", max_episode_steps=horizon)
 
 
-__all__ = ["ENVS", "Fork2D", "GustyCart", "KickedPendulum", "StochasticEnv", "register_envs"]
+__all__ = ["ENVS", "Fork2D", "ForkWall2D", "GustyCart", "KickedPendulum", "StochasticEnv", "register_envs"]

@@ -19,7 +19,9 @@ class StochasticEnv(gym.Env):
     * ``_initial_state(rng) -> state (d_state,)``
     * ``_transition(state (B, d_state), action (B, d_act), rng) -> (next_state (B, d_state), reward (B,))``
     * ``_obs(state (B, d_state)) -> obs (B, d_obs)`` and ``_state(obs (B, d_obs)) -> state``
-      (identity by default; the pendulum observes (cos θ, sin θ, θ̇)).
+      (identity by default; the pendulum observes (cos θ, sin θ, θ̇));
+    * ``terminal(obs (B, d_obs)) -> (B,)`` bool: whether reaching ``obs`` ends the episode (never,
+      by default).
     """
 
     # gymnasium declares metadata as an instance variable; a ClassVar override fails mypy, hence the noqa.
@@ -45,6 +47,9 @@ class StochasticEnv(gym.Env):
     def _state(self, obs: np.ndarray) -> np.ndarray:
         return obs
 
+    def terminal(self, obs: np.ndarray) -> np.ndarray:
+        return np.zeros(len(obs), dtype=bool)
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         super().reset(seed=seed)
         self._s = self._initial_state(self.np_random)
@@ -56,7 +61,8 @@ class StochasticEnv(gym.Env):
         a = np.clip(np.asarray(action, dtype=np.float64).reshape(1, -1), self.action_space.low, self.action_space.high)
         s2, r = self._transition(self._s[None], a, self.np_random)
         self._s = s2[0]
-        return self._obs(s2)[0].astype(np.float32), float(r[0]), False, False, {}
+        obs = self._obs(s2)
+        return obs[0].astype(np.float32), float(r[0]), bool(self.terminal(obs)[0]), False, {}
 
     def sample_next(
         self, obs: np.ndarray, action: np.ndarray, n: int, seed: int | np.random.Generator | None = None

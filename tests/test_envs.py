@@ -60,3 +60,25 @@ def test_kicked_pendulum_kick_rate_and_gusty_cart_tails():
     kurtosis = ((v - v.mean()) ** 4).mean() / v.var() ** 2
     assert kurtosis > 6  # a Gaussian has 3
     assert 0.03 < (r > 5).mean() < 0.07  # the jackpot near the origin
+
+
+def test_fork_wall_straight_push_clears_the_wall_but_its_mode_average_would_not():
+    import torch
+
+    from genrl.worldmodel.rewards import fork_wall_crash, fork_wall_reward
+
+    env = gym.make("genrl/ForkWall2D-v0").unwrapped
+    below = np.array([0.0, -0.4])  # just under the wall, in its column
+    nxt, r = env.sample_next(below, np.array([0.0, 1.0]), 4000, seed=0)
+    assert not env.terminal(nxt).any() and (np.abs(nxt[:, 0]) > 0.5).all()  # both modes clear it
+    assert abs((nxt[:, 0] > 0).mean() - 0.5) < 0.03
+    assert env.terminal(nxt.mean(0, keepdims=True))[0]  # ... but the modes' average is on the wall
+    # Moving into the wall without the fork (a_y <= 0 keeps x) crashes: -10 and the episode ends.
+    env.reset(seed=0)
+    env._s = np.array([0.0, 0.6])
+    _, r2, terminated, _, _ = env.step(np.array([0.0, -1.0], dtype=np.float32))
+    assert terminated and r2 == -10.0
+    # The closed-form reward and termination the planners use agree with the env's.
+    t = torch.as_tensor
+    assert np.allclose(fork_wall_reward(t(nxt), t(nxt), t(nxt)).numpy(), r, atol=1e-5)
+    assert not fork_wall_crash(t(nxt), t(nxt), t(nxt)).any()

@@ -184,3 +184,27 @@ def test_true_kernel_draws_the_env_kernel_and_plans_in_the_pets_loop():
         TrueKernel("Pendulum-v1")
     with pytest.raises(InputError, match=r"shape \(N, 2\)"):
         kernel.sample(np.zeros((1, 3)), np.zeros((1, 2)))
+
+
+def test_planner_scores_particles_by_their_mean_or_their_worst_fraction():
+    from types import SimpleNamespace
+
+    from genrl.worldmodel.planner import MPCPlanner
+
+    class TwoCandidates:  # candidate 0 pays 10 on three particles and -25 on the fourth; candidate 1 pays 0
+        model = SimpleNamespace(device=torch.device("cpu"))
+
+        def reset(self, obs):
+            self.n = len(obs)
+
+        def step(self, act):
+            risky = torch.tensor([10.0, 10.0, 10.0, -25.0] + [0.0] * 4)
+            return None, risky[: self.n], torch.zeros(self.n, dtype=torch.bool)
+
+    seqs = torch.zeros(2, 1, 1)
+    kw = dict(low=np.array([-1.0]), high=np.array([1.0]), horizon=1, population=2, elites=1, particles=4)
+    mean = MPCPlanner(TwoCandidates(), **kw).evaluate(torch.zeros(1), seqs)
+    cvar = MPCPlanner(TwoCandidates(), **kw, objective="cvar", cvar_alpha=0.25).evaluate(torch.zeros(1), seqs)
+    assert mean.tolist() == [1.25, 0.0] and cvar.tolist() == [-25.0, 0.0]  # the mean takes the risk, CVaR does not
+    with pytest.raises(InputError, match="objective must be"):
+        MPCPlanner(TwoCandidates(), **kw, objective="max")

@@ -23,7 +23,7 @@ from genrl.utils import seed_everything
 from genrl.worldmodel import WorldModel, world_model_for
 from genrl.worldmodel.dyna import DynaConfig, dyna_sac
 from genrl.worldmodel.evaluate import model_energy_score, one_step_energy_distance, open_loop_rollouts, rollout_error
-from genrl.worldmodel.rewards import REWARD_FNS
+from genrl.worldmodel.rewards import REWARD_FNS, TERMINATION_FNS
 
 MODEL_FILE, DATA_FILE = "model.safetensors", "transitions.npz"
 
@@ -107,8 +107,9 @@ def run_mbrl(args: MBRLJob) -> dict[str, Any]:
     logger = ProgressLogger(total=args.steps, enabled=not args.quiet, tensorboard_dir=_tensorboard(args), desc="Dyna-SAC")
     log = lambda row: logger.log(row, advance=row["env_steps"] - logger.bar.n, step_key="env_steps")  # noqa: E731
     try:
-        agent, curve = dyna_sac(args.env, model, cfg, reward_fn=REWARD_FNS.get(args.env), seed=args.seed, callback=log,
-                            device=args.device)  # fmt: skip
+        agent, curve = dyna_sac(args.env, model, cfg, reward_fn=REWARD_FNS.get(args.env),
+                                termination_fn=TERMINATION_FNS.get(args.env), seed=args.seed, callback=log,
+                                device=args.device)  # fmt: skip
     finally:
         logger.close()
     agent.save(args.out / "agent.zip")

@@ -51,4 +51,5 @@ class TrueKernel:
         s2, r = self.env.sample_next_batch(obs, act, n, self.rng)
         next_obs = torch.from_numpy(s2).view(len(obs), n, -1)
         reward = torch.from_numpy(r).view(len(obs), n)
-        return Prediction(next_obs, reward, torch.zeros(len(obs), n, dtype=torch.bool))
+        terminated = torch.from_numpy(self.env.terminal(s2)).view(len(obs), n)
+        return Prediction(next_obs, reward, terminated)

@@ -1,10 +1,13 @@
 """Model-predictive control through a world model: CEM and MPPI behind one interface.
 
 Both optimise an action sequence of length ``horizon`` by sampling ``population`` candidates,
-scoring each by its return averaged over ``particles`` imagined rollouts in a
-:class:`~genrl.worldmodel.model_env.BatchedModelEnv` (all candidates and particles in one batch),
-and refitting the sampling distribution; ``act(obs)`` returns the first action and keeps the rest
-as a warm start for the next call (receding horizon).
+scoring each over ``particles`` imagined rollouts in a
+:class:`~genrl.worldmodel.model_env.BatchedModelEnv` (all candidates and particles in one batch;
+each particle follows its own draws from the model, so a stochastic model's spread of outcomes
+reaches the score), and refitting the sampling distribution. The score is the particles' mean
+return, or with ``objective="cvar"`` the mean of their worst ``cvar_alpha`` fraction (risk-averse).
+``act(obs)`` returns the first action and keeps the rest as a warm start for the next call
+(receding horizon).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ class MPCPlanner:
 
     :param method: ``"cem"`` (refit mean/std to the top ``elites``) or ``"mppi"`` (exponentially
         weighted mean with temperature ``temperature``).
+    :param objective: ``"mean"`` or ``"cvar"`` of the particles' returns (see the module docstring).
     """
 
     def __init__(
@@ -40,9 +44,16 @@ class MPCPlanner:
         temperature: float = 1.0,
         discount: float = 1.0,
         seed: int = 0,
+        objective: Literal["mean", "cvar"] = "mean",
+        cvar_alpha: float = 0.2,
     ) -> None:
         if method not in ("cem", "mppi"):
             raise InputError(f"method must be 'cem' or 'mppi', got {method!r}")
+        if objective not in ("mean", "cvar"):
+            raise InputError(f"objective must be 'mean' or 'cvar', got {objective!r}")
+        if not 0.0 < cvar_alpha <= 1.0:
+            raise InputError(f"cvar_alpha must be in (0, 1], got {cvar_alpha}")
+        self.objective, self.worst = objective, max(1, int(np.ceil(cvar_alpha * particles)))
         if not 0 < elites <= population:
             raise InputError("elites must be in [1, population]")
         self.env, self.method = env, method
@@ -60,7 +71,8 @@ class MPCPlanner:
 
     @torch.no_grad()
     def evaluate(self, obs: Tensor, seqs: Tensor) -> Tensor:
-        """Mean discounted imagined return ``(P,)`` of action sequences ``(P, H, d_act)`` from ``obs (d_obs,)``."""
+        """The score ``(P,)`` (mean or CVaR of the particles' discounted imagined returns) of action
+        sequences ``(P, H, d_act)`` from ``obs (d_obs,)``."""
         P, H, _ = seqs.shape
         self.env.reset(obs[None].expand(P * self.particles, -1))
         total = torch.zeros(P * self.particles, device=obs.device)
@@ -70,7 +82,10 @@ class MPCPlanner:
             _, r, term = self.env.step(acts[:, t])
             total += alive * (self.discount**t) * r
             alive = alive * (~term).float()
-        return total.view(P, self.particles).mean(1)
+        returns = total.view(P, self.particles)
+        if self.objective == "cvar":
+            return returns.topk(self.worst, dim=1, largest=False).values.mean(1)
+        return returns.mean(1)
 
     @torch.no_grad()
     def act(self, obs: Any) -> np.ndarray:

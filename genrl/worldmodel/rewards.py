@@ -17,5 +17,19 @@ def pendulum_reward(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tensor
     return -(th**2 + 0.1 * obs[:, 2] ** 2 + 0.001 * act[:, 0] ** 2)
 
 
-# Reward functions by env id; elsewhere the model's learned reward is used.
-REWARD_FNS = {"Pendulum-v1": pendulum_reward, "genrl/KickedPendulum-v0": pendulum_reward}
+def fork_wall_crash(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+    """ForkWall2D's termination: the next position is inside the wall |x| < 0.5, |y| < 0.25."""
+    return (next_obs[:, 0].abs() < 0.5) & (next_obs[:, 1].abs() < 0.25)
+
+
+def fork_wall_reward(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+    """ForkWall2D's reward: 1 - ||(x', y') - (0, 4)|| / 8, or -10 if (x', y') is inside the wall."""
+    goal = torch.tensor([0.0, 4.0], device=next_obs.device, dtype=next_obs.dtype)
+    progress = 1.0 - torch.linalg.vector_norm(next_obs - goal, dim=1) / 8.0
+    return torch.where(fork_wall_crash(obs, act, next_obs), torch.full_like(progress, -10.0), progress)
+
+
+# Reward and termination functions by env id; elsewhere the model's learned ones are used.
+REWARD_FNS = {"Pendulum-v1": pendulum_reward, "genrl/KickedPendulum-v0": pendulum_reward,
+              "genrl/ForkWall2D-v0": fork_wall_reward}  # fmt: skip
+TERMINATION_FNS = {"genrl/ForkWall2D-v0": fork_wall_crash}
