@@ -18,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 
 from genrl.errors import InputError
+from genrl.spaces import flatten_obs
 from genrl.transitions import FIELDS, Transitions
 
 Policy = Callable[[np.ndarray], np.ndarray]
@@ -107,7 +108,8 @@ def rollout(
         (``env.action_space`` is then seeded with ``seed`` first).
     :param env: a gymnasium env, or an id (the env is then made here and closed at the end).
     :param keep_transitions: also return every step as :class:`~genrl.transitions.Transitions`
-        (``meta`` empty; callers add theirs).
+        (``meta`` empty; callers add theirs; Dict observations flattened, see
+        :func:`genrl.spaces.flatten_obs`).
     """
     own = isinstance(env, str)
     env = gym.make(env) if isinstance(env, str) else env
@@ -128,7 +130,8 @@ def rollout(
                 act = policy(obs)
             nxt, r, term, trunc, _ = env.step(act)
             if keep_transitions:
-                for k, v in zip(rows, (obs, act, nxt, r, term, trunc)):
+                flat = (flatten_obs(env.observation_space, obs), flatten_obs(env.observation_space, nxt))
+                for k, v in zip(rows, (flat[0], act, flat[1], r, term, trunc)):
                     rows[k].append(v)
             episode.append(r)
             obs, done = nxt, term or trunc

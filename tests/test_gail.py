@@ -1,3 +1,4 @@
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -150,3 +151,48 @@ def test_gail_takes_built_parts_and_sb3_callbacks(demos, tmp_path):
     assert back.learner.num_timesteps == 64 and back.history == gail.history
     with pytest.raises(InputError, match="pass them to load"):
         GAIL.load(tmp_path / "gail.safetensors")
+
+
+class DictCartPole(gym.Env):
+    """CartPole-v1 observed as a Dict: {"cart": (x, ẋ), "pole": (θ, θ̇)}."""
+
+    def __init__(self) -> None:
+        from gymnasium.envs.classic_control import CartPoleEnv
+
+        self.inner = CartPoleEnv()
+        self.action_space = self.inner.action_space
+        low, high = self.inner.observation_space.low, self.inner.observation_space.high
+        self.observation_space = gym.spaces.Dict({"cart": gym.spaces.Box(low[:2], high[:2]),
+                                                  "pole": gym.spaces.Box(low[2:], high[2:])})  # fmt: skip
+
+    def _dict(self, obs):
+        return {"cart": obs[:2], "pole": obs[2:]}
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        obs, info = self.inner.reset(seed=seed)
+        return self._dict(obs), info
+
+    def step(self, action):
+        obs, r, terminated, truncated, info = self.inner.step(action)
+        return self._dict(obs), r, terminated, truncated, info
+
+
+def test_dict_observations_flatten_for_the_discriminator_and_use_multi_input_policy():
+    from gymnasium.utils.env_checker import check_env
+
+    from genrl.gail import make_gail
+    from genrl.gail.demos import record, train_expert
+
+    if "genrl-test/DictCartPole-v0" not in gym.registry:
+        gym.register("genrl-test/DictCartPole-v0", entry_point=DictCartPole, max_episode_steps=100)
+    check_env(DictCartPole(), skip_render_check=True)
+    expert = train_expert("genrl-test/DictCartPole-v0", 256, device="cpu")
+    assert type(expert.policy).__name__ == "MultiInputActorCriticPolicy"
+    demos = record(expert, "genrl-test/DictCartPole-v0", 2)
+    assert demos.obs.shape[1] == 4 and demos.meta["observation_space"]["kind"] == "Dict"
+    gail = make_gail("genrl-test/DictCartPole-v0", demos, n_envs=2, round_steps=64, device="cpu").learn(128)
+    obs, _, next_obs, _ = gail.window.recent()
+    assert obs.shape == next_obs.shape == (len(gail.window), 4) and np.isfinite(gail.history[-1]["disc_acc_policy"])
+    with pytest.raises(InputError, match="Dict observations are supported with algo='ppo'"):
+        make_gail("genrl-test/DictCartPole-v0", demos, bc_epochs=1, device="cpu")

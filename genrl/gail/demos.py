@@ -27,7 +27,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from genrl.errors import InputError
 from genrl.rollout import rollout
-from genrl.spaces import space_signature
+from genrl.spaces import flat_obs_dim, space_signature
 from genrl.transitions import FIELDS, Transitions
 
 _MUJOCO_SAC = {"steps": 1_000_000, "n_envs": 1, "kwargs": {"learning_starts": 10_000}}
@@ -79,7 +79,7 @@ def check_demos(demos: Transitions, env: gym.Env | VecEnv) -> Transitions:
         got = demos.meta.get(key)
         if got is not None and got != sig:
             raise InputError(f"demonstrations were recorded with {key} {got}, but the env has {sig}")
-    obs_dim = int(np.prod(cast("tuple[int, ...]", env.observation_space.shape)))
+    obs_dim = flat_obs_dim(env.observation_space)
     if demos.obs.shape[1] != obs_dim:
         raise InputError(f"demonstration observations have {demos.obs.shape[1]} features; the env's have {obs_dim}")
     act_dim = (
@@ -132,7 +132,8 @@ def train_expert(
         kwargs["action_noise"] = NormalActionNoise(np.zeros(n), cfg["noise_std"] * np.ones(n))
     tb = str(tensorboard_dir) if tensorboard_dir is not None else None
     learner = {"ppo": PPO, "sac": SAC, "td3": TD3}[algo]
-    model = learner("MlpPolicy", venv, seed=seed, device=device, verbose=0, tensorboard_log=tb, **kwargs)
+    policy = "MultiInputPolicy" if isinstance(venv.observation_space, spaces.Dict) else "MlpPolicy"
+    model = learner(policy, venv, seed=seed, device=device, verbose=0, tensorboard_log=tb, **kwargs)
     total = expert_steps(env_id, steps, algo)
     callbacks: list[BaseCallback] = [ProgressCallback(total, desc=f"expert {algo.upper()} on {env_id}")] if progress else []
     callbacks += [callback] if isinstance(callback, BaseCallback) else list(callback or [])  # type: ignore[arg-type]

@@ -289,7 +289,9 @@ def make_gail(
     """A :class:`GAIL` run on ``env_id`` with genrl's defaults, built from names.
 
     :param algo: ``"ppo"`` (on-policy, vectorized; zoo-style CartPole settings) or ``"sac"``
-        (off-policy, with a relabelling replay buffer).
+        (off-policy, with a relabelling replay buffer). Dict observation spaces (of Box entries)
+        work with PPO: the learner gets SB3's ``MultiInputPolicy``, the discriminator the
+        flattened observation (:func:`genrl.spaces.flatten_obs`).
     :param n_envs: env copies for PPO (SAC uses 1); :param subproc: step them in worker processes
         (SB3 ``SubprocVecEnv``; pays off for envs slower than the inter-process round trip).
     :param reward: a name in :data:`genrl.gail.reward.REWARDS`: ``"gail"`` (-log(1-D)),
@@ -319,6 +321,9 @@ def make_gail(
     discrete = isinstance(env.action_space, spaces.Discrete)
     if algo == "sac" and discrete:
         raise InputError("algo='sac' needs a continuous (Box) action space")
+    nested = isinstance(env.observation_space, spaces.Dict)  # the learner gets MultiInputPolicy
+    if nested and (algo != "ppo" or bc_epochs):
+        raise InputError("Dict observations are supported with algo='ppo' and no behaviour cloning")
     dev = resolve_device(device)
     act_dim = int(cast(spaces.Discrete, env.action_space).n) if discrete else demos.act.shape[1]
     torch.manual_seed(seed)
@@ -339,7 +344,8 @@ def make_gail(
         raise InputError("optimize_memory_usage is not supported: relabelling needs the stored next observations")
     kwargs.update(algo_kwargs)
     learner_cls = PPO if algo == "ppo" else SAC
-    learner = learner_cls("MlpPolicy", venv, seed=seed, device=dev, verbose=0, **kwargs)
+    policy = "MultiInputPolicy" if nested else "MlpPolicy"
+    learner = learner_cls(policy, venv, seed=seed, device=dev, verbose=0, **kwargs)
     gail = GAIL(demos, venv, learner, reward_net, round_steps=round_steps, seed=seed, **gail_kwargs)
     gail.factory = factory
     if bc_epochs:

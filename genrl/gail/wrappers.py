@@ -13,11 +13,14 @@ of recent transitions for the discriminator. Each piece does one thing:
 
 from __future__ import annotations
 
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
+import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+
+from genrl.spaces import flatten_obs
 
 WINDOW_FIELDS = ("obs", "act", "next_obs", "terminated")
 """What the discriminator needs of a transition."""
@@ -42,24 +45,27 @@ class ScaledReward:
 
 
 def step_transitions(
-    obs: np.ndarray, new_obs: np.ndarray, dones: np.ndarray, infos: list[dict[str, Any]]
+    space: gym.Space, new_obs: Any, dones: np.ndarray, infos: list[dict[str, Any]]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The true ``(next_obs, terminated)`` of a VecEnv step: the VecEnv has already reset finished
-    envs, so their next observation is in ``info["terminal_observation"]``; a time-limit truncation
-    is not a termination."""
-    next_obs = np.array(new_obs, copy=True)
+    """The true ``(next_obs (B, d) flat, terminated (B,))`` of a VecEnv step: the VecEnv has already
+    reset finished envs, so their next observation is in ``info["terminal_observation"]``; a
+    time-limit truncation is not a termination."""
+    next_obs = flatten_obs(space, new_obs, batched=True)
     truncated = np.array([info.get("TimeLimit.truncated", False) for info in infos])
     for i in np.flatnonzero(dones):
-        next_obs[i] = infos[i]["terminal_observation"]
+        next_obs[i] = flatten_obs(space, infos[i]["terminal_observation"])
     return next_obs, dones & ~truncated
 
 
 class _StepWrapper(VecEnvWrapper):
-    """Keeps the observation and actions a step starts from, so a wrapper sees whole transitions."""
+    """Keeps the observation and actions a step starts from, so a wrapper sees whole transitions;
+    observations reach ``on_step`` flattened (:func:`genrl.spaces.flatten_obs`), while the learner
+    gets them as the env gives them (a Dict space stays a dict)."""
 
     def reset(self) -> Any:
-        self._obs = cast(np.ndarray, self.venv.reset())  # flat Box or Discrete observations
-        return self._obs
+        obs = self.venv.reset()
+        self._obs = flatten_obs(self.observation_space, obs, batched=True)
+        return obs
 
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = actions
@@ -67,10 +73,9 @@ class _StepWrapper(VecEnvWrapper):
 
     def step_wait(self) -> Any:
         obs, rew, dones, infos = self.venv.step_wait()
-        obs = cast(np.ndarray, obs)
-        next_obs, terminated = step_transitions(self._obs, obs, dones, infos)
+        next_obs, terminated = step_transitions(self.observation_space, obs, dones, infos)
         rew = self.on_step(self._obs, self._actions, next_obs, terminated, rew, infos)
-        self._obs = obs
+        self._obs = flatten_obs(self.observation_space, obs, batched=True)
         return obs, rew, dones, infos
 
     def on_step(self, obs: np.ndarray, act: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray, rew: np.ndarray,
