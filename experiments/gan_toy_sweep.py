@@ -23,6 +23,7 @@ from genrl.cli import parse_dataclass
 from genrl.data import get_mixture
 from genrl.gan.presets import TOY_RECIPES, ToyRecipe, toy_trainer
 from genrl.metrics import mixture_scores
+from genrl.plotting import plot_learning_curves
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Args:
     threads: int = 1
     out: str = "results/gan_toy_sweep.jsonl"
     """JSON lines are appended; (data, variant, loss, seed) already there are skipped"""
+    plot: bool = False
+    """only draw HQ and spread against steps for every variant in --out (one line each, mean over seeds)"""
 
 
 def parse_variant(spec: str, base: ToyRecipe) -> tuple[str, ToyRecipe]:
@@ -52,9 +55,28 @@ def parse_variant(spec: str, base: ToyRecipe) -> tuple[str, ToyRecipe]:
     return name, replace(base, **changes)  # type: ignore[arg-type]
 
 
+GOALS = {"ring8": 0.97, "grid25": 0.965}
+"""The high-quality fraction the GAN issue asks for; samples of the mixture itself score 0.989."""
+
+
+def plot(out: Path, data: str) -> None:
+    rows = [r for r in map(json.loads, out.read_text().splitlines()) if r["data"] == data]
+    runs: dict[str, dict[tuple, list]] = {}
+    for r in rows:
+        runs.setdefault(f"{r['variant']} {r['loss']}", {}).setdefault((r["seed"],), []).append(r)
+    curves = {name: [sorted(run, key=lambda r: r["step"]) for run in seeds.values()] for name, seeds in runs.items()}
+    refs = {"true data": 0.989, "goal": GOALS[data]}
+    plot_learning_curves(curves, out.with_name(f"{out.stem}_{data}_hq.png"), "step", "hq_fraction", data, refs)
+    plot_learning_curves(curves, out.with_name(f"{out.stem}_{data}_spread.png"), "step", "spread", data,
+                         {"true data": 0.97, "±20%": 0.8})  # fmt: skip
+
+
 def main(args: Args) -> None:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
+    if args.plot:
+        plot(out, args.data)
+        return
     out.parent.mkdir(parents=True, exist_ok=True)
     done = set()
     if out.exists():
