@@ -140,28 +140,30 @@ def main(args: Args) -> None:
     plot(out, args)
 
 
-def table(rows: list[dict[str, Any]], args: Args) -> str:
-    """Markdown: mean ± std RMSE over masks per (dataset, setting) and method, the best in bold, and
-    whether the GAN imputer is lowest by more than the spread (std over masks) of its paired
-    difference to the best other method."""
+def table(rows: list[dict[str, Any]], args: Args, metric: str = "rmse") -> str:
+    """Markdown: mean ± std of ``metric`` over masks per (dataset, setting) and method, the best in
+    bold, and whether the GAN imputer is best by more than the spread (std over masks) of its
+    paired difference to the best other method (lowest RMSE, or highest accuracy)."""
+    sign = 1.0 if metric == "rmse" else -1.0  # lower is better for RMSE
     methods = [m for m in args.methods if any(r["method"] == m for r in rows)]
-    lines = ["| dataset | setting | masks | " + " | ".join(methods) + " | GAN lowest by more than the spread |",
+    verdict_title = "GAN lowest by more than the spread" if metric == "rmse" else "GAN highest by more than the spread"
+    lines = ["| dataset | setting | masks | " + " | ".join(methods) + f" | {verdict_title} |",
              "|---|---|---|" + "---|" * (len(methods) + 1)]  # fmt: skip
     for data in args.datasets:
         for kind, rate in [(s.split(":")[0], float(s.split(":")[1])) for s in args.settings]:
             here = [r for r in rows if (r["dataset"], r["mask"], r["rate"]) == (data, kind, rate)]
-            cell = {m: {r["seed"]: r["rmse"] for r in here if r["method"] == m} for m in methods}
+            cell = {m: {r["seed"]: r[metric] for r in here if r["method"] == m and metric in r} for m in methods}
             if not all(cell.values()):
                 continue
             seeds = sorted(set.intersection(*(set(v) for v in cell.values())))
             means = {m: float(np.mean([cell[m][s] for s in seeds])) for m in methods}
-            best = min(means, key=means.get)
+            best = min(means, key=lambda m: sign * means[m])
             shown = [f"**{means[m]:.4f}**" if m == best else f"{means[m]:.4f}" for m in methods]
             shown = [f"{v} ± {np.std([cell[m][s] for s in seeds]):.4f}" for v, m in zip(shown, methods)]
             verdict = "-"
             if "gan" in means:
-                rival = min((m for m in methods if not m.startswith("gan")), key=means.get)
-                diff = np.array([cell[rival][s] - cell["gan"][s] for s in seeds])
+                rival = min((m for m in methods if not m.startswith("gan")), key=lambda m: sign * means[m])
+                diff = sign * np.array([cell[rival][s] - cell["gan"][s] for s in seeds])
                 verdict = f"{'yes' if diff.mean() > diff.std() else 'no'} (vs {rival}: {diff.mean():+.4f} ± {diff.std():.4f})"
             lines.append(f"| {data} | {kind} {int(rate * 100)}% | {len(seeds)} | " + " | ".join(shown) + f" | {verdict} |")
     return "\n".join(lines)
@@ -173,6 +175,7 @@ def plot(out: Path, args: Args) -> None:
         return
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     print(table(rows, args))
+    print(table(rows, args, "accuracy"))
     for data in args.datasets:
         groups = {}
         for kind, rate in [(s.split(":")[0], float(s.split(":")[1])) for s in args.settings]:
