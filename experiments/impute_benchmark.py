@@ -184,7 +184,7 @@ def plot(out: Path, args: Args) -> None:
             if any(cells.values()):
                 groups[f"{kind} {int(rate * 100)}%"] = {m: float(np.mean(v)) if v else 0.0 for m, v in cells.items()}
         if groups:
-            label = "RMSE on masked entries (min-max scaled; lower is better)"
+            label = "RMSE, masked entries (lower: better)"
             bar_chart(groups, out.with_name(f"{out.stem}_{data}.png"), label, data)
 
 
