@@ -15,9 +15,12 @@ from genrl.envs.fork2d import Fork2D
 from genrl.envs.fork_wall import ForkWall2D
 from genrl.envs.gusty_cart import GustyCart
 from genrl.envs.kicked_pendulum import KickedPendulum
+from genrl.envs.pushed_cheetah import PushedHalfCheetah
 
 ENVS = {"Fork2D": (Fork2D, 50), "ForkWall2D": (ForkWall2D, 30), "KickedPendulum": (KickedPendulum, 200),
-        "GustyCart": (GustyCart, 100)}  # fmt: skip
+        "GustyCart": (GustyCart, 100), "PushedHalfCheetah": (PushedHalfCheetah, 1000)}  # fmt: skip
+NEEDS_MUJOCO = {"PushedHalfCheetah"}
+"""Envs that need ``pip install "genrl[mujoco]"``."""
 
 
 def register_envs() -> None:
@@ -28,4 +31,5 @@ def register_envs() -> None:
             gym.register(id=env_id, entry_point=f"{cls.__module__}:{cls.__name__}", max_episode_steps=horizon)
 
 
-__all__ = ["ENVS", "Fork2D", "ForkWall2D", "GustyCart", "KickedPendulum", "StochasticEnv", "register_envs"]
+__all__ = ["ENVS", "NEEDS_MUJOCO", "Fork2D", "ForkWall2D", "GustyCart", "KickedPendulum", "PushedHalfCheetah",
+           "StochasticEnv", "register_envs"]  # fmt: skip

@@ -4,12 +4,18 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import genrl  # noqa: F401  (registers the envs)
-from genrl.envs import ENVS
+from genrl.envs import ENVS, NEEDS_MUJOCO
 from genrl.errors import InputError
+
+
+def _needs(name: str) -> None:
+    if name in NEEDS_MUJOCO:
+        pytest.importorskip("mujoco")
 
 
 @pytest.mark.parametrize("name", list(ENVS))
 def test_env_passes_gymnasium_checker_and_has_a_horizon(name):
+    _needs(name)
     env = gym.make(f"genrl/{name}-v0")
     check_env(env.unwrapped, skip_render_check=True)
     env.reset(seed=0)
@@ -23,6 +29,7 @@ def test_env_passes_gymnasium_checker_and_has_a_horizon(name):
 
 @pytest.mark.parametrize("name", list(ENVS))
 def test_sample_next_shares_the_step_code_path(name):
+    _needs(name)
     env = gym.make(f"genrl/{name}-v0").unwrapped
     obs, _ = env.reset(seed=1)
     a = env.action_space.sample()
@@ -82,3 +89,15 @@ def test_fork_wall_straight_push_clears_the_wall_but_its_mode_average_would_not(
     t = torch.as_tensor
     assert np.allclose(fork_wall_reward(t(nxt), t(nxt), t(nxt)).numpy(), r, atol=1e-5)
     assert not fork_wall_crash(t(nxt), t(nxt), t(nxt)).any()
+
+
+def test_pushed_half_cheetah_has_three_velocity_modes_at_the_push_rate():
+    pytest.importorskip("mujoco")
+    env = gym.make("genrl/PushedHalfCheetah-v0").unwrapped
+    obs, _ = env.reset(seed=0)
+    for _ in range(20):  # somewhere mid-stride
+        obs, *_ = env.step(env.action_space.sample())
+    nxt, _ = env.sample_next(obs, np.zeros(6, dtype=np.float32), 4000, seed=0)
+    kick = nxt[:, 8] - np.median(nxt[:, 8])  # the torso's forward velocity
+    assert np.allclose(np.sort(np.unique(np.round(kick, 2))), [-2.0, 0.0, 2.0], atol=0.1)
+    assert abs((kick > 1).mean() - 0.1) < 0.02 and abs((kick < -1).mean() - 0.1) < 0.02
