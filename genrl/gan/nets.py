@@ -179,6 +179,11 @@ class MLPGenerator(_Generator):
 
     ``out_scale`` multiplies the output: with the discriminator's ``in_scale = 1 / out_scale`` both
     nets work on data of a comfortable range while samples stay in the data's units.
+
+    ``categories = K > 0`` makes part of the latent discrete: the argmax of the first K noise
+    entries (uniform over K when z is standard normal) enters the net one-hot in their place, so
+    the generator can send categories to separate modes with no continuous path (and no samples)
+    between them; z keeps its shape and distribution.
     """
 
     def __init__(
@@ -192,10 +197,13 @@ class MLPGenerator(_Generator):
         out_activation: Literal["none", "tanh", "sigmoid"] = "none",
         seed: int = 0,
         out_scale: float = 1.0,
+        categories: int = 0,
     ) -> None:
         super().__init__(latent_dim, n_classes, norm, ref_size, seed)
         self.spec = net_spec(self, locals())
-        self.out_scale = out_scale
+        if categories == 1 or not 0 <= categories <= latent_dim:
+            raise InputError(f"categories must be 0 or in [2, latent_dim={latent_dim}], got {categories}")
+        self.out_scale, self.categories = out_scale, categories
         self.out_shape = (out_dim,)
         layers: list[nn.Module] = []
         width = latent_dim * (2 if n_classes else 1)
@@ -208,7 +216,11 @@ class MLPGenerator(_Generator):
         self.body = nn.Sequential(*layers)
 
     def forward(self, z: Tensor, y: Tensor | None = None) -> Tensor:
-        return self.out_scale * self._output(self.body(self._input(z, y)))
+        h = self._input(z, y)
+        if self.categories:
+            k = self.categories
+            h = torch.cat([nn.functional.one_hot(h[:, :k].argmax(1), k).to(h.dtype), h[:, k:]], 1)
+        return self.out_scale * self._output(self.body(h))
 
 
 @_register

@@ -23,6 +23,8 @@ class ToyRecipe:
     :param decay_fraction: ``tricks`` only: the tail of training over which the lr decays to 0.
     :param ema_decay: ``tricks`` only: decay of the generator-weight EMA that samples are drawn from.
     :param pack: ``tricks`` only: samples the discriminator judges jointly (PacGAN).
+    :param categories: ``tricks`` only: a discrete latent of this many categories (see
+        :class:`~genrl.gan.nets.MLPGenerator`); the latent grows by as many entries.
     """
 
     steps: int = 5000
@@ -35,6 +37,7 @@ class ToyRecipe:
     r1: float = 0.01
     ema_decay: float = 0.0
     pack: int = 1
+    categories: int = 0
 
 
 TOY_RECIPES = {"ring8": ToyRecipe(), "grid25": ToyRecipe(steps=6000, scale=2.0, decay_fraction=0.6)}
@@ -53,9 +56,9 @@ def toy_trainer(
     r = recipe or TOY_RECIPES.get(data, ToyRecipe())
     torch.manual_seed(seed)
     cfg = GANConfig(loss=loss, batch_size=r.batch_size, lr_g=r.lr, lr_d=r.lr)
-    scale, pack = 1.0, 1
+    scale, pack, categories = 1.0, 1, 0
     if tricks:
-        scale, pack = r.scale, r.pack
+        scale, pack, categories = r.scale, r.pack, r.categories
         # R1 acts on the discriminator's raw input, which the scale shrinks: r1 * scale² keeps its strength.
         cfg = replace(
             cfg,
@@ -65,7 +68,7 @@ def toy_trainer(
             decay_fraction=r.decay_fraction,
             ema_decay=r.ema_decay,
         )
-    G = MLPGenerator(r.latent_dim, 2, r.hidden, norm="none", seed=seed, out_scale=scale)
+    G = MLPGenerator(r.latent_dim + categories, 2, r.hidden, norm="none", seed=seed, out_scale=scale, categories=categories)
     D = MLPDiscriminator(2, r.hidden, pack=pack, in_scale=1.0 / scale)
     return GANTrainer(G, D, cfg, device=device, seed=seed)
 
