@@ -101,3 +101,20 @@ def test_pushed_half_cheetah_has_three_velocity_modes_at_the_push_rate():
     kick = nxt[:, 8] - np.median(nxt[:, 8])  # the torso's forward velocity
     assert np.allclose(np.sort(np.unique(np.round(kick, 2))), [-2.0, 0.0, 2.0], atol=0.1)
     assert abs((kick > 1).mean() - 0.1) < 0.02 and abs((kick < -1).mean() - 0.1) < 0.02
+
+
+def test_fork_wall_straight_plan_beats_waiting_under_the_true_kernel():
+    import torch
+
+    from genrl.worldmodel.model_env import BatchedModelEnv
+    from genrl.worldmodel.oracle import TrueKernel
+    from genrl.worldmodel.planner import MPCPlanner
+    from genrl.worldmodel.rewards import fork_wall_crash, fork_wall_reward
+
+    sim = BatchedModelEnv(TrueKernel("genrl/ForkWall2D-v0", 0), reward_fn=fork_wall_reward, termination_fn=fork_wall_crash)
+    planner = MPCPlanner(sim, np.array([-1.0, -1.0]), np.array([1.0, 1.0]), horizon=12, particles=64)
+    gate = torch.tensor([0.0, -0.7])
+    up, wait = torch.zeros(1, 12, 2), torch.zeros(1, 12, 2)
+    up[..., 1] = 1.0
+    scores = planner.evaluate(gate, torch.cat([up, wait]))
+    assert scores[0] > scores[1] + 3, scores  # straight through the fork: no crash, and closer to the goal
