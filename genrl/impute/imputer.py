@@ -152,7 +152,7 @@ class GANImputer(TransformerMixin, BaseEstimator):
         as a 2-D array: float when every column is numeric, object otherwise."""
         kinds = getattr(X, "dtypes", None)
         listed = not isinstance(self.categorical_features, str) and len(self.categorical_features) > 0
-        mixed = listed or (kinds is not None and any(getattr(k, "kind", "O") not in "biuf" for k in kinds))
+        mixed = listed or (kinds is not None and any(getattr(k, "kind", "O") not in "iuf" for k in kinds))
         try:
             try:
                 table = validate_data(self, X, reset=not fitted, dtype=None if mixed else "numeric", ensure_all_finite=False)
