@@ -155,7 +155,7 @@ class GANImputer(TransformerMixin, BaseEstimator):
         mixed = listed or (kinds is not None and any(getattr(k, "kind", "O") not in "iuf" for k in kinds))
         try:
             try:
-                table = validate_data(self, X, reset=not fitted, dtype=None if mixed else "numeric", ensure_all_finite=False)
+                table = validate_data(self, X, reset=not fitted, dtype=object if mixed else "numeric", ensure_all_finite=False)
             except ValueError:
                 if mixed:
                     raise
