@@ -49,6 +49,17 @@ class ForkWall2D(StochasticEnv):
     def _initial_state(self, rng: np.random.Generator) -> np.ndarray:
         return np.array([0.1 * rng.standard_normal(), -3.0])
 
+    def kernel_moments(self, obs: np.ndarray, act: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The kernel's mean and standard deviation ``(B, 2)`` each, for observations and actions
+        ``(B, 2)``, in closed form (the square's edge clip aside): what the best single Gaussian
+        model of this env predicts."""
+        a = np.clip(act, -1.0, 1.0)
+        y = obs[:, 1] + 0.5 * a[:, 1]
+        enters = (obs[:, 1] < -self.wall[1]) & (y >= -self.wall[1])
+        mean = np.stack([obs[:, 0] + 0.5 * a[:, 0], y], 1)
+        std = np.stack([np.hypot(self.kappa * a[:, 1] * enters, self.sigma), np.zeros(len(obs))], 1)
+        return mean, std
+
     def terminal(self, obs: np.ndarray) -> np.ndarray:
         """A crash: the position is inside the wall."""
         return (np.abs(obs[:, 0]) < self.wall[0]) & (np.abs(obs[:, 1]) < self.wall[1])

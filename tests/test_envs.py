@@ -125,24 +125,12 @@ def test_fork_wall_straight_plan_beats_waiting_under_the_true_kernel():
 def test_fork_wall_knowing_the_modes_changes_the_planned_route():
     """MPC through the true kernel goes straight through the fork; MPC through the best single
     Gaussian (the kernel's own mean and standard deviation) stalls below the wall."""
-    import torch
 
     from genrl.rollout import rollout
     from genrl.worldmodel.model_env import BatchedModelEnv
-    from genrl.worldmodel.models import Prediction
-    from genrl.worldmodel.oracle import TrueKernel
+    from genrl.worldmodel.oracle import GaussianKernel, TrueKernel
     from genrl.worldmodel.planner import MPCPlanner
     from genrl.worldmodel.rewards import fork_wall_crash, fork_wall_reward
-
-    class BestGaussian(TrueKernel):
-        def sample(self, obs, act, n=1):
-            s, a = torch.as_tensor(np.asarray(obs)).double(), torch.as_tensor(np.asarray(act)).double().clamp(-1, 1)
-            enters = ((s[:, 1] < -0.25) & (s[:, 1] + 0.5 * a[:, 1] >= -0.25)).double()
-            sd_x = torch.sqrt((a[:, 1] * enters) ** 2 + 0.05**2)
-            x = s[:, 0, None] + 0.5 * a[:, 0, None] + sd_x[:, None] * torch.randn(len(s), n, dtype=torch.float64)
-            y = (s[:, 1] + 0.5 * a[:, 1])[:, None].expand(-1, n)
-            nxt = torch.stack([x, y], 2).clamp(-5, 5).float()
-            return Prediction(nxt, torch.zeros(len(s), n), torch.zeros(len(s), n, dtype=torch.bool))
 
     def episode(kernel):
         sim = BatchedModelEnv(kernel, reward_fn=fork_wall_reward, termination_fn=fork_wall_crash)
@@ -150,6 +138,16 @@ def test_fork_wall_knowing_the_modes_changes_the_planned_route():
                              iterations=4, particles=16, seed=0)  # fmt: skip
         return rollout(planner.act, "genrl/ForkWall2D-v0", 1, seed=0)
 
-    true, gaussian = episode(TrueKernel("genrl/ForkWall2D-v0", 0)), episode(BestGaussian("genrl/ForkWall2D-v0", 0))
+    true, gaussian = episode(TrueKernel("genrl/ForkWall2D-v0", 0)), episode(GaussianKernel("genrl/ForkWall2D-v0", 0))
     assert len(true.rewards[0]) == 30 and true.returns[0] > 20  # through the fork, no crash, at the goal early
     assert gaussian.returns[0] < true.returns[0] - 5, (gaussian.returns[0], true.returns[0])
+
+
+def test_fork_wall_kernel_moments_match_the_true_kernel():
+    env = gym.make("genrl/ForkWall2D-v0").unwrapped
+    obs, act = np.array([[0.3, -0.4], [1.0, 2.0]]), np.array([[0.2, 1.0], [-0.5, 0.5]])
+    mean, std = env.kernel_moments(obs, act)
+    for i in range(2):
+        draws, _ = env.sample_next(obs[i], act[i], 20000, seed=i)
+        np.testing.assert_allclose(draws.mean(0), mean[i], atol=0.02)
+        np.testing.assert_allclose(draws.std(0), std[i], atol=0.02)

@@ -2,12 +2,14 @@
 
 A planner run through :class:`TrueKernel` instead of a learned model shows what the planner itself
 can reach on an env (the ceiling a perfect world model would give); ``fit`` learns nothing, so it
-drops into :func:`~genrl.worldmodel.pets.mpc_loop` unchanged.
+drops into :func:`~genrl.worldmodel.pets.mpc_loop` unchanged. :class:`GaussianKernel` is the best
+a unimodal model can do: the true kernel's own mean and standard deviation, for envs that give
+them in closed form (``kernel_moments``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
@@ -53,3 +55,25 @@ class TrueKernel:
         reward = torch.from_numpy(r).view(len(obs), n)
         terminated = torch.from_numpy(self.env.terminal(s2)).view(len(obs), n)
         return Prediction(next_obs, reward, terminated)
+
+
+class GaussianKernel(TrueKernel):
+    """Draws from one Gaussian per (obs, action) with the true kernel's mean and standard deviation
+    (the env's ``kernel_moments(obs, act) -> (mean, std)``, each ``(B, d_obs)``): a perfect
+    unimodal model. Rewards and terminations are zeros: pass the env's closed forms to the planner.
+    """
+
+    def __init__(self, env: gym.Env | str, seed: int = 0) -> None:
+        super().__init__(env, seed)
+        if not hasattr(self.env, "kernel_moments"):
+            raise InputError(f"{type(self.env).__name__} gives no kernel_moments in closed form")
+
+    @torch.no_grad()
+    def sample(self, obs: Any, act: Any, n: int = 1) -> Prediction:
+        n = check_count(n, "n")
+        obs = as_float_tensor(obs, "obs", (self.obs_dim,), torch.float64).cpu().numpy()
+        act = as_float_tensor(act, "act", (self.act_dim,), torch.float64).cpu().numpy()
+        mean, std = cast(Any, self.env).kernel_moments(obs, act)
+        draws = mean[:, None] + std[:, None] * self.rng.standard_normal((len(obs), n, self.obs_dim))
+        zeros = torch.zeros(len(obs), n)
+        return Prediction(torch.from_numpy(draws).float(), zeros, zeros.bool())
