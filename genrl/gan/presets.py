@@ -25,6 +25,8 @@ class ToyRecipe:
     :param pack: ``tricks`` only: samples the discriminator judges jointly (PacGAN).
     :param categories: ``tricks`` only: a discrete latent of this many categories (see
         :class:`~genrl.gan.nets.MLPGenerator`); the latent grows by as many entries.
+    :param d_steps: discriminator steps per generator step; :param d_lr_scale: the
+        discriminator's lr as a multiple of ``lr`` (TTUR).
     """
 
     steps: int = 5000
@@ -38,6 +40,8 @@ class ToyRecipe:
     ema_decay: float = 0.0
     pack: int = 1
     categories: int = 0
+    d_steps: int = 1
+    d_lr_scale: float = 1.0
 
 
 TOY_RECIPES = {"ring8": ToyRecipe(), "grid25": ToyRecipe(steps=6000, scale=2.0, decay_fraction=0.6)}
@@ -55,7 +59,7 @@ def toy_trainer(
     """
     r = recipe or TOY_RECIPES.get(data, ToyRecipe())
     torch.manual_seed(seed)
-    cfg = GANConfig(loss=loss, batch_size=r.batch_size, lr_g=r.lr, lr_d=r.lr)
+    cfg = GANConfig(loss=loss, batch_size=r.batch_size, lr_g=r.lr, lr_d=r.lr * r.d_lr_scale, d_steps=r.d_steps)
     scale, pack, categories = 1.0, 1, 0
     if tricks:
         scale, pack, categories = r.scale, r.pack, r.categories
