@@ -55,14 +55,14 @@ def main(args: Args) -> None:
                     t0 = time.perf_counter()
                     gail.learn(min(gail.learner.num_timesteps + args.eval_every, steps))
                     train_seconds += time.perf_counter() - t0
-                    ret = float(np.mean(record(gail.learner, env_id, 5, seed=seed + 500).meta["episode_returns"]))
+                    ret = float(np.mean(record(gail, env_id, 5, seed=seed + 500).meta["episode_returns"]))
                     curve.append({"env_steps": gail.learner.num_timesteps, "return_mean": ret, "seconds": train_seconds})
                     if reached is None and (ret - rand_ret) / (expert_ret - rand_ret) >= 0.95:
                         reached = (gail.learner.num_timesteps, train_seconds)
                     if gail.learner.num_timesteps >= steps:
                         break
                 seconds = train_seconds
-                ret = float(np.mean(record(gail.learner, env_id, 10, seed=seed + 1000).meta["episode_returns"]))
+                ret = float(np.mean(record(gail, env_id, 10, seed=seed + 1000).meta["episode_returns"]))
                 row = {"env": env_id, "method": method, "seed": seed, "env_steps": gail.learner.num_timesteps,
                        "return_mean": ret, "normalized_score": (ret - rand_ret) / (expert_ret - rand_ret),
                        "seconds": round(seconds, 1), "expert_return": expert_ret, "random_return": rand_ret,

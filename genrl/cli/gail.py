@@ -101,7 +101,7 @@ def run_gail(args: GailJob) -> dict[str, Any]:
     gail.learn(args.steps, progress=not args.quiet, tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None,
                checkpoint_path=ckpt, checkpoint_every=args.checkpoint_every)  # fmt: skip
     train_seconds = gail.history[-1]["seconds"] if gail.history else time.perf_counter() - t0
-    learner = rollout(gail.learner, args.env, 10, seed=args.seed + 1000).mean_return
+    learner = rollout(gail, args.env, 10, seed=args.seed + 1000).mean_return
     expert = float(np.mean(demos.meta.get("episode_returns", [np.nan])))
     rand = random_return(args.env, seed=args.seed)
     gail.learner.save(args.out / "policy.zip")

@@ -43,7 +43,9 @@ class RewardNet(nn.Module):
         (standardised features 0, flag 1) and stays there under a zero action. The discriminator
         sees these absorbing rows beside ordinary ones and so learns what ending an episode is
         worth, instead of every terminal step implicitly scoring 0 forever (which biases a
-        positive reward towards survival and a negative one towards ending early).
+        positive reward towards survival and a negative one towards ending early). Observations
+        may then carry the absorbing flag as one more, last feature (an off-policy learner's
+        replay buffer stores them so: :mod:`genrl.gail.absorbing`).
     """
 
     obs_mean: Tensor
@@ -65,16 +67,20 @@ class RewardNet(nn.Module):
         self.register_buffer("obs_std", torch.as_tensor(std, dtype=torch.float32))
 
     def _states(self, obs: Any, absorbing: Tensor | None = None, name: str = "obs") -> Tensor:
-        """Observations ``(B, d_obs)`` -> standardised state features ``(B, state_dim)``."""
+        """Observations ``(B, d_obs)`` — or, with ``absorbing``, ``(B, d_obs + 1)`` ending in the
+        absorbing flag (:mod:`genrl.gail.absorbing`) — -> standardised state features ``(B, state_dim)``."""
         dev = self.obs_mean.device
         obs = as_float_tensor(obs, name).to(dev)
         obs = obs.reshape(len(obs), -1)
-        if obs.shape[1] != self.obs_dim:
+        flagged = self.absorbing and obs.shape[1] == self.state_dim
+        if obs.shape[1] != self.obs_dim and not flagged:
             raise InputError(f"{name} must have {self.obs_dim} features per row, got {obs.shape[1]}")
-        x = (obs - self.obs_mean) / self.obs_std
+        x = (obs[:, : self.obs_dim] - self.obs_mean) / self.obs_std
         if not self.absorbing:
             return x
         flag = torch.zeros(len(x), 1, device=dev) if absorbing is None else absorbing.float().reshape(-1, 1)
+        if flagged:
+            flag = torch.maximum(flag, obs[:, -1:])
         return torch.cat([x * (1 - flag), flag], 1)
 
     def inputs(self, obs: Any, act: Any, next_obs: Any = None, terminated: Any = None) -> Tensor:
@@ -93,6 +99,8 @@ class RewardNet(nn.Module):
             act = F.one_hot(as_label_tensor(act.reshape(-1), "act", len(x), self.act_dim).to(x.device), self.act_dim).float()
         elif act.shape[1] != self.act_dim:
             raise InputError(f"actions must have {self.act_dim} dimensions, got {act.shape[1]}")
+        if self.absorbing:  # the absorbing state's reward does not depend on the action taken there
+            act = act * (1 - x[:, -1:])
         parts = [x, act.float()]
         if self.use_next_obs:
             if next_obs is None:

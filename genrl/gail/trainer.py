@@ -53,6 +53,7 @@ from stable_baselines3.common.type_aliases import MaybeCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from genrl.errors import InputError
+from genrl.gail.absorbing import AbsorbingFlag, AbsorbingReplayBuffer, add_flag
 from genrl.gail.demos import check_demos
 from genrl.gail.reward import RewardNet
 from genrl.gail.sb3 import RelabelingReplayBuffer, learner_state, replay_buffer, restore_learner
@@ -108,7 +109,11 @@ class GAIL:
     ) -> None:
         self.config = {k: v for k, v in locals().items() if k not in ("self", "demos", "venv", "learner", "reward_net")}
         self.factory: dict[str, Any] | None = None  # make_gail's arguments, when it built this run
-        check_demos(demos, venv)
+        self.flagged = isinstance(venv, AbsorbingFlag)  # the learner's observations end in the absorbing flag
+        check_demos(demos, cast(AbsorbingFlag, venv).venv if self.flagged else venv)
+        if isinstance(replay_buffer(learner), AbsorbingReplayBuffer) and not (self.flagged and reward_net.absorbing):
+            raise InputError("an AbsorbingReplayBuffer needs a reward net with absorbing=True and the venv wrapped in "
+                             "AbsorbingFlag (the learner built on the wrapped venv)")  # fmt: skip
         self.demos, self.seed, self.reward_net, self.learner = demos, seed, reward_net, learner
         self.device = reward_net.obs_mean.device
         self.train_demos, self.heldout_demos = demos.split(holdout, seed=seed) if holdout else (demos, demos)
@@ -163,6 +168,13 @@ class GAIL:
         acc_demo = float((net(self.heldout_x) > 0).float().mean())
         acc_policy = float((net(net.transition_inputs(*self.window.recent())) < 0).float().mean())
         return acc_demo, acc_policy
+
+    def predict(self, obs: Any, state: Any = None, episode_start: Any = None, deterministic: bool = False) -> Any:
+        """The learner's ``predict`` on the env's own observations (the absorbing flag, when the
+        learner's observations carry one, is appended here), so ``rollout(gail, env)`` works."""
+        if self.flagged:
+            obs = add_flag(obs)
+        return self.learner.predict(obs, state, episode_start, deterministic)
 
     # ------------------------------------------------------------------ training
     @property
@@ -337,8 +349,11 @@ def make_gail(
         kwargs: dict[str, Any] = {"n_steps": max(1, round_steps // n_envs), "batch_size": 256, "gae_lambda": 0.8,
                                   "gamma": 0.98, "n_epochs": 20, "learning_rate": 1e-3}  # fmt: skip
     else:
-        kwargs = {"replay_buffer_class": RelabelingReplayBuffer, "learning_rate": 1e-3, "learning_starts": 500}
+        buffer = AbsorbingReplayBuffer if absorbing else RelabelingReplayBuffer
+        kwargs = {"replay_buffer_class": buffer, "learning_rate": 1e-3, "learning_starts": 500}
         round_steps = round_steps or 1000
+        if absorbing:
+            venv = AbsorbingFlag(venv)
     algo_kwargs = dict(algo_kwargs or {})
     if algo_kwargs.get("optimize_memory_usage"):
         raise InputError("optimize_memory_usage is not supported: relabelling needs the stored next observations")

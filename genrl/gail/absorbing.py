@@ -1,0 +1,90 @@
+"""DAC's absorbing state for an off-policy learner (Kostrikov et al., ICLR 2019).
+
+An episode that *terminates* (not one cut by a time limit) does not end in "nothing": its last
+transition leads to an absorbing state, and the absorbing state leads to itself forever. Both
+transitions go into the learner's replay buffer as ordinary, non-terminal ones, so Q-learning
+bootstraps through them and learns what ending an episode is worth from the reward the
+discriminator gives the absorbing state — positive where the expert's episodes end there too
+(termination as the goal), small where only the learner's do (termination as failure).
+
+The learner must tell the absorbing state from every real one, so its observations get one more
+feature, an "absorbing" flag: 0 in every real observation (:class:`AbsorbingFlag`), 1 in the
+absorbing state, whose other features are 0. The reward net reads the same flag
+(:class:`~genrl.gail.reward.RewardNet` with ``absorbing=True`` takes observations with or
+without it). A policy trained this way acts on observations with the trailing 0:
+:meth:`GAIL.predict <genrl.gail.trainer.GAIL.predict>` appends it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+
+from genrl.errors import InputError
+from genrl.gail.sb3 import RelabelingReplayBuffer
+
+
+def add_flag(obs: Any, flag: float = 0.0) -> np.ndarray:
+    """Observations ``(..., d)`` -> ``(..., d + 1)`` with the absorbing flag appended."""
+    obs = np.asarray(obs, dtype=np.float32)
+    return np.concatenate([obs, np.full((*obs.shape[:-1], 1), flag, dtype=np.float32)], -1)
+
+
+def absorbing_state(dim: int) -> np.ndarray:
+    """The absorbing state in a flagged observation space of ``dim`` features: zeros, flag 1."""
+    state = np.zeros(dim, dtype=np.float32)
+    state[-1] = 1.0
+    return state
+
+
+class AbsorbingFlag(VecEnvWrapper):
+    """Appends the absorbing flag (0) to every observation of a flat Box-observation VecEnv,
+    including the ``terminal_observation`` of finished episodes."""
+
+    def __init__(self, venv: VecEnv) -> None:
+        space = venv.observation_space
+        if not isinstance(space, spaces.Box) or len(space.shape) != 1:
+            raise InputError(f"absorbing states with an off-policy learner need flat Box observations, got {space}")
+        flagged = spaces.Box(np.append(space.low, 0.0).astype(np.float32), np.append(space.high, 1.0).astype(np.float32))
+        super().__init__(venv, observation_space=flagged)
+
+    def reset(self) -> np.ndarray:
+        return add_flag(self.venv.reset())
+
+    def step_wait(self) -> Any:
+        obs, rew, dones, infos = self.venv.step_wait()
+        for info in infos:
+            if "terminal_observation" in info:
+                info["terminal_observation"] = add_flag(info["terminal_observation"])
+        return add_flag(obs), rew, dones, infos
+
+
+class AbsorbingReplayBuffer(RelabelingReplayBuffer):
+    """A relabelling replay buffer that stores DAC's absorbing transitions.
+
+    A terminated transition ``(s, a, s_T)`` is stored as ``(s, a, absorbing)``, not done, followed
+    by the self-loop ``(absorbing, 0, absorbing)``, not done; a time-limit truncation is stored as
+    it is. Observations carry the flag (:class:`AbsorbingFlag`); rewards come from the
+    discriminator at sample time, as in :class:`~genrl.gail.sb3.RelabelingReplayBuffer`.
+    One env per learner (SAC's and TD3's usual set-up).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.n_envs != 1:
+            raise InputError(f"an absorbing-state replay buffer takes one env, got {self.n_envs}")
+        self.absorbing = absorbing_state(self.obs_shape[0])
+
+    def add(self, obs: np.ndarray, next_obs: np.ndarray, action: np.ndarray, reward: np.ndarray, done: np.ndarray,
+            infos: list[dict[str, Any]]) -> None:  # fmt: skip
+        terminated = bool(done[0]) and not infos[0].get("TimeLimit.truncated", False)
+        if not terminated:
+            super().add(obs, next_obs, action, reward, done, infos)
+            return
+        absorbing = self.absorbing.reshape(next_obs.shape)
+        not_done = np.zeros_like(done)
+        super().add(obs, absorbing, action, reward, not_done, infos)
+        super().add(absorbing, absorbing, np.zeros_like(action), np.zeros_like(reward), not_done, [{}])

@@ -1,0 +1,100 @@
+"""DAC's absorbing states with an off-policy learner (genrl.gail.absorbing)."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from gymnasium import spaces
+from stable_baselines3 import SAC
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from genrl.errors import InputError
+from genrl.gail import GAIL, AbsorbingFlag, AbsorbingReplayBuffer, RewardNet, make_gail, record
+from genrl.rollout import rollout
+
+
+class Reach1D(gym.Env):
+    """x starts in [-0.5, 0] and moves by 0.2 a; reaching x >= 1 ends the episode (the goal); -1 per step."""
+
+    observation_space = spaces.Box(-2.0, 2.0, (1,), np.float32)
+    action_space = spaces.Box(-1.0, 1.0, (1,), np.float32)
+
+    def reset(self, seed=None, options=None):
+        super().reset(seed=seed)
+        self.x = float(self.np_random.uniform(-0.5, 0.0))
+        return np.array([self.x], np.float32), {}
+
+    def step(self, action):
+        self.x = float(np.clip(self.x + 0.2 * float(np.clip(action[0], -1, 1)), -2, 2))
+        return np.array([self.x], np.float32), -1.0, self.x >= 1.0, False, {}
+
+
+gym.register("GenrlTestReach1D-v0", entry_point=Reach1D, max_episode_steps=50)
+
+
+class Forward:
+    def predict(self, obs, deterministic=True):
+        return np.array([1.0], np.float32), None
+
+
+@pytest.fixture(scope="module")
+def demos():
+    return record(Forward(), "GenrlTestReach1D-v0", episodes=10, seed=0)  # return -6.6: ends in 5 to 8 steps
+
+
+SMALL_SAC = {"learning_starts": 250, "batch_size": 64, "policy_kwargs": {"net_arch": [64, 64]}}
+
+
+def test_buffer_stores_terminal_as_absorbing_and_the_self_loop():
+    space = spaces.Box(-np.inf, np.inf, (3,), np.float32)  # two features and the flag
+    rb = AbsorbingReplayBuffer(10, space, spaces.Box(-1, 1, (1,), np.float32), "cpu")
+    s, s2, a = np.array([[1.0, 2.0, 0.0]]), np.array([[3.0, 4.0, 0.0]]), np.array([[0.5]])
+    rb.add(s, s2, a, np.zeros(1), np.array([False]), [{}])
+    rb.add(s, s2, a, np.zeros(1), np.array([True]), [{}])  # terminated
+    rb.add(s, s2, a, np.zeros(1), np.array([True]), [{"TimeLimit.truncated": True}])  # cut by the time limit
+    assert rb.pos == 4  # the termination took two rows
+    absorbing = [0.0, 0.0, 1.0]
+    assert rb.next_observations[1, 0].tolist() == absorbing and rb.dones[1, 0] == 0
+    assert rb.observations[2, 0].tolist() == absorbing == rb.next_observations[2, 0].tolist()
+    assert rb.actions[2, 0].tolist() == [0.0] and rb.dones[2, 0] == 0
+    assert rb.next_observations[3, 0].tolist() == s2[0].tolist() and rb.dones[3, 0] == 1 and rb.timeouts[3, 0] == 1
+    with pytest.raises(InputError, match="one env"):
+        AbsorbingReplayBuffer(10, space, spaces.Box(-1, 1, (1,), np.float32), "cpu", n_envs=2)
+
+
+def test_reward_net_reads_the_flag_and_ignores_the_action_in_the_absorbing_state():
+    net = RewardNet(2, 1, discrete=False, absorbing=True, use_next_obs=True)
+    absorbing = np.array([[0.0, 0.0, 1.0]])
+    x = net.inputs(absorbing, np.array([[0.7]]), absorbing)
+    torch.testing.assert_close(x, net.absorbing_inputs(1))  # any action there is the absorbing transition
+    flagged = net.inputs(np.array([[1.0, 2.0, 0.0]]), np.array([[0.7]]), np.array([[3.0, 4.0, 0.0]]))
+    torch.testing.assert_close(flagged, net.inputs(np.array([[1.0, 2.0]]), np.array([[0.7]]), np.array([[3.0, 4.0]])))
+    with pytest.raises(InputError, match="2 features"):
+        net.inputs(np.zeros((1, 4)), np.zeros((1, 1)), np.zeros((1, 2)))
+
+
+def test_absorbing_states_teach_sac_to_reach_a_goal_that_plain_gail_avoids(demos):
+    """GAIL's reward -log(1 - D) is positive, so without absorbing states a learner is paid to never finish."""
+    returns = {}
+    for absorbing in (False, True):
+        gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", absorbing=absorbing, seed=0, device="cpu",
+                         round_steps=250, algo_kwargs=SMALL_SAC).learn(2000)  # fmt: skip
+        returns[absorbing] = rollout(gail, "GenrlTestReach1D-v0", 10, seed=100).mean_return
+    assert returns[False] < -45 and returns[True] > -30, returns  # expert -6.6; never finishing -50
+    rb = gail.learner.replay_buffer
+    flags = rb.observations[: rb.pos, 0, -1]
+    assert rb.next_observations[: rb.pos, 0, -1].sum() == 2 * flags.sum() > 0  # each ending: into absorbing, and its loop
+
+
+def test_absorbing_sac_run_resumes_and_refuses_unflagged_parts(demos, tmp_path):
+    gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", absorbing=True, seed=0, device="cpu", round_steps=200,
+                     algo_kwargs=SMALL_SAC).learn(400)  # fmt: skip
+    back = GAIL.load(gail.save(tmp_path / "gail.safetensors"), device="cpu")
+    assert isinstance(back.learner.replay_buffer, AbsorbingReplayBuffer) and back.flagged
+    np.testing.assert_array_equal(back.learner.replay_buffer.observations, gail.learner.replay_buffer.observations)
+    assert back.learn(600).learner.num_timesteps == 600
+    venv = DummyVecEnv([lambda: gym.make("GenrlTestReach1D-v0")])
+    net = RewardNet(1, 1, discrete=False, absorbing=True)
+    learner = SAC("MlpPolicy", AbsorbingFlag(venv), replay_buffer_class=AbsorbingReplayBuffer)
+    with pytest.raises(InputError, match="AbsorbingFlag"):
+        GAIL(demos, venv, learner, net)
