@@ -99,6 +99,27 @@ def expert_steps(env_id: str, steps: int | None = None, algo: str | None = None)
     return steps or expert_settings(env_id, algo)[1]["steps"]
 
 
+def build_expert(env_id: str, seed: int = 0, device: str = "auto", algo: str | None = None,
+                 tensorboard_dir: str | Path | None = None) -> BaseAlgorithm:  # fmt: skip
+    """The untrained SB3 learner :func:`train_expert` trains (settings: :func:`expert_settings`)."""
+    from stable_baselines3 import PPO, SAC, TD3
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    algo, cfg = expert_settings(env_id, algo)
+    venv = make_vec_env(env_id, n_envs=cfg["n_envs"], seed=seed)
+    if algo != "ppo" and not isinstance(venv.action_space, spaces.Box):
+        raise InputError(f"--algo {algo} needs continuous (Box) actions; {env_id} has {venv.action_space}: use ppo")
+    kwargs = dict(cfg["kwargs"])
+    if "noise_std" in cfg:
+        n = int(np.prod(cast("tuple[int, ...]", venv.action_space.shape)))
+        kwargs["action_noise"] = NormalActionNoise(np.zeros(n), cfg["noise_std"] * np.ones(n))
+    tb = str(tensorboard_dir) if tensorboard_dir is not None else None
+    learner = {"ppo": PPO, "sac": SAC, "td3": TD3}[algo]
+    policy = "MultiInputPolicy" if isinstance(venv.observation_space, spaces.Dict) else "MlpPolicy"
+    return learner(policy, venv, seed=seed, device=device, verbose=0, tensorboard_log=tb, **kwargs)
+
+
 def train_expert(
     env_id: str,
     steps: int | None = None,
@@ -116,24 +137,10 @@ def train_expert(
     :param progress: show genrl's progress bar; :param callback: SB3 callback(s) for the training.
     :param tensorboard_dir: SB3's TensorBoard logs go there.
     """
-    from stable_baselines3 import PPO, SAC, TD3
-    from stable_baselines3.common.env_util import make_vec_env
-    from stable_baselines3.common.noise import NormalActionNoise
-
     from genrl.gail.sb3 import ProgressCallback
 
-    algo, cfg = expert_settings(env_id, algo)
-    venv = make_vec_env(env_id, n_envs=cfg["n_envs"], seed=seed)
-    if algo != "ppo" and not isinstance(venv.action_space, spaces.Box):
-        raise InputError(f"--algo {algo} needs continuous (Box) actions; {env_id} has {venv.action_space}: use ppo")
-    kwargs = dict(cfg["kwargs"])
-    if "noise_std" in cfg:
-        n = int(np.prod(cast("tuple[int, ...]", venv.action_space.shape)))
-        kwargs["action_noise"] = NormalActionNoise(np.zeros(n), cfg["noise_std"] * np.ones(n))
-    tb = str(tensorboard_dir) if tensorboard_dir is not None else None
-    learner = {"ppo": PPO, "sac": SAC, "td3": TD3}[algo]
-    policy = "MultiInputPolicy" if isinstance(venv.observation_space, spaces.Dict) else "MlpPolicy"
-    model = learner(policy, venv, seed=seed, device=device, verbose=0, tensorboard_log=tb, **kwargs)
+    model = build_expert(env_id, seed, device, algo, tensorboard_dir)
+    algo = expert_settings(env_id, algo)[0]
     total = expert_steps(env_id, steps, algo)
     callbacks: list[BaseCallback] = [ProgressCallback(total, desc=f"expert {algo.upper()} on {env_id}")] if progress else []
     callbacks += [callback] if isinstance(callback, BaseCallback) else list(callback or [])  # type: ignore[arg-type]
