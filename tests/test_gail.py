@@ -41,6 +41,7 @@ def test_discriminator_prefers_expert_transitions_and_learner_beats_random(train
         if term or trunc:
             obs, _ = env.reset()
     net = trained.reward_net
+    assert not net.absorbing  # "auto": the expert never terminates, so no absorbing states
     assert net.reward(demos.obs, demos.act).mean() > net.reward(np.array(random_obs), np.array(random_act)).mean() + 0.5
     returns = [r["return_mean"] for r in trained.history if np.isfinite(r["return_mean"])]
     assert np.mean(returns[-3:]) > 150, returns  # random play averages ~22

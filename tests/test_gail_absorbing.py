@@ -87,8 +87,9 @@ def test_absorbing_states_teach_sac_to_reach_a_goal_that_plain_gail_avoids(demos
 
 
 def test_absorbing_sac_run_resumes_and_refuses_unflagged_parts(demos, tmp_path):
-    gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", absorbing=True, seed=0, device="cpu", round_steps=200,
+    gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", round_steps=200,
                      algo_kwargs=SMALL_SAC).learn(400)  # fmt: skip
+    assert gail.reward_net.absorbing  # "auto": the expert's episodes end by termination
     back = GAIL.load(gail.save(tmp_path / "gail.safetensors"), device="cpu")
     assert isinstance(back.learner.replay_buffer, AbsorbingReplayBuffer) and back.flagged
     np.testing.assert_array_equal(back.learner.replay_buffer.observations, gail.learner.replay_buffer.observations)

@@ -95,8 +95,9 @@ def run_gail(args: GailJob) -> dict[str, Any]:
     if resume:
         gail = GAIL.load(ckpt, device=args.device)
     else:
+        absorbing = "auto" if args.absorbing == "auto" else args.absorbing == "on"
         gail = make_gail(args.env, demos, algo=args.algo, reward=args.reward, bc_epochs=args.bc_epochs, seed=args.seed,
-                         use_next_obs=args.next_obs, absorbing=args.absorbing, subproc=args.subproc,
+                         use_next_obs=args.next_obs, absorbing=absorbing, subproc=args.subproc,
                          device=args.device)  # fmt: skip
     gail.learn(args.steps, progress=not args.quiet, tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None,
                checkpoint_path=ckpt, checkpoint_every=args.checkpoint_every)  # fmt: skip

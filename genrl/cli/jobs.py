@@ -212,8 +212,8 @@ class GailJob(Resumable):
     """step the PPO env copies in worker processes"""
     next_obs: bool = False
     """the discriminator judges (s, a, s') instead of (s, a)"""
-    absorbing: bool = False
-    """DAC absorbing states for terminated episodes"""
+    absorbing: Literal["auto", "on", "off"] = "auto"
+    """DAC absorbing states for terminated episodes (auto: on when the demonstrations' episodes terminate)"""
     checkpoint_every: int = field(default=10_000, metadata=at_least(0))
     """env steps between checkpoints (0: only at the end)"""
 

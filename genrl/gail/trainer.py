@@ -24,9 +24,10 @@ given at collection time.
 
 Episodes that end by *termination* are handled with DAC's absorbing state (``absorbing=True``,
 see :class:`~genrl.gail.reward.RewardNet`): demos and policy data both gain one absorbing row per
-termination, and the learner's reward for a terminal step includes the value of the absorbing
-state, so variable-length episodes are neither refused nor silently biased. Time-limit
-truncations are not terminations and get no absorbing row.
+termination, so the discriminator learns what ending an episode is worth. An off-policy learner
+stores the absorbing transitions in its replay buffer and bootstraps through them
+(:mod:`genrl.gail.absorbing`); an on-policy one gets the absorbing state's value in the reward of
+a terminal step. Time-limit truncations are not terminations and get no absorbing row.
 
 ``save``/``load`` checkpoint everything a run needs to continue (reward net and its optimizer,
 SB3 policy and optimizers, SAC's replay buffer and entropy coefficient, reward normalisation,
@@ -289,7 +290,7 @@ def make_gail(
     subproc: bool = False,
     reward: str = "gail",
     use_next_obs: bool = False,
-    absorbing: bool = False,
+    absorbing: bool | Literal["auto"] = "auto",
     disc_hidden: tuple[int, ...] = (64, 64),
     round_steps: int | None = None,
     bc_epochs: int = 0,
@@ -309,11 +310,17 @@ def make_gail(
     :param reward: a name in :data:`genrl.gail.reward.REWARDS`: ``"gail"`` (-log(1-D)),
         ``"log_d"`` or ``"airl"`` (the logit).
     :param use_next_obs: the discriminator judges (s, a, s') instead of (s, a).
-    :param absorbing: DAC absorbing states for terminated episodes (see the module docstring). Off
-        by default: with PPO on CartPole-v1 (expert never terminates) it made the learner end
-        episodes early in every reward variant tried, because the discriminator is slow to learn
-        that the absorbing state (standardised features 0, i.e. the demos' mean) is policy-only
-        while the terminal bonus multiplies its error by gamma / (1 - gamma).
+    :param absorbing: DAC absorbing states for terminated episodes (see the module docstring);
+        ``"auto"`` (default): on exactly when the demonstrations contain a termination, i.e. when
+        ending an episode is part of what the expert does. With SAC the absorbing transitions go
+        into its replay buffer (:mod:`genrl.gail.absorbing`); with PPO a terminal step's reward
+        includes ``gamma / (1 - gamma) * r(absorbing)``. Measured (``experiments/gail_absorbing.py``,
+        results page): where the expert's episodes end at a goal it is what makes GAIL finish
+        (Acrobot-v1 with PPO; a goal-reaching test env with SAC, where plain GAIL never finishes);
+        where the expert never terminates, PPO with it ends episodes on purpose for the first
+        tens of thousands of steps (CartPole-v1: 83-122 at 50k steps against 500 without) —
+        the untrained discriminator values the absorbing state like any other, and the bonus
+        multiplies that by 49 — so ``"auto"`` leaves it off there.
     :param disc_hidden: the discriminator's hidden widths.
     :param round_steps: env steps per round (PPO: its rollout length times ``n_envs``; default 32
         per env; SAC: 1000).
@@ -330,6 +337,8 @@ def make_gail(
         raise InputError("behaviour-cloning pretraining is implemented for algo='ppo' only")
     env = gym.make(env_id)
     check_demos(demos, env)
+    if absorbing == "auto":
+        absorbing = bool(demos.terminated.any())
     discrete = isinstance(env.action_space, spaces.Discrete)
     if algo == "sac" and discrete:
         raise InputError("algo='sac' needs a continuous (Box) action space")
