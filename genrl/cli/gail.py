@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -95,7 +95,7 @@ def run_gail(args: GailJob) -> dict[str, Any]:
     if resume:
         gail = GAIL.load(ckpt, device=args.device)
     else:
-        absorbing = "auto" if args.absorbing == "auto" else args.absorbing == "on"
+        absorbing: bool | Literal["auto"] = "auto" if args.absorbing == "auto" else args.absorbing == "on"
         gail = make_gail(args.env, demos, algo=args.algo, reward=args.reward, bc_epochs=args.bc_epochs, seed=args.seed,
                          use_next_obs=args.next_obs, absorbing=absorbing, subproc=args.subproc,
                          device=args.device)  # fmt: skip
