@@ -132,3 +132,14 @@ def test_impute_command_fills_a_csv_and_resumes(tmp_path):
     assert metrics["categorical"] == ["kind"] and metrics["steps"] == 300
     assert main([*argv[:-1], "400", "--resume"]) == 0
     assert json.loads((tmp_path / "out" / "metrics.json").read_text())["steps"] == 400
+
+
+@pytest.mark.parametrize("algo", ["sac", "td3"])
+def test_demos_collect_loads_off_policy_experts(tmp_path, algo):
+    from stable_baselines3 import SAC, TD3
+
+    expert = tmp_path / "expert.zip"
+    {"sac": SAC, "td3": TD3}[algo]("MlpPolicy", "Pendulum-v1", seed=0, device="cpu").save(expert)
+    demos = tmp_path / "demos.npz"
+    argv = ["demos", "collect", "--expert", str(expert), "--env", "Pendulum-v1", "--episodes", "1", "--out", str(demos)]
+    assert main(argv) == 0 and demos.exists()

@@ -99,3 +99,11 @@ def test_absorbing_sac_run_resumes_and_refuses_unflagged_parts(demos, tmp_path):
     learner = SAC("MlpPolicy", AbsorbingFlag(venv), replay_buffer_class=AbsorbingReplayBuffer)
     with pytest.raises(InputError, match="AbsorbingFlag"):
         GAIL(demos, venv, learner, net)
+
+
+def test_td3_learner_with_absorbing_states(demos):
+    gail = make_gail("GenrlTestReach1D-v0", demos, algo="td3", seed=0, device="cpu", round_steps=200,
+                     algo_kwargs={"learning_starts": 100, "batch_size": 32}).learn(400)  # fmt: skip
+    assert type(gail.learner).__name__ == "TD3" and isinstance(gail.learner.replay_buffer, AbsorbingReplayBuffer)
+    assert gail.learner.action_noise is not None
+    assert np.isfinite(rollout(gail, "GenrlTestReach1D-v0", 2).mean_return)

@@ -25,19 +25,19 @@ CHECKPOINT = "checkpoint.safetensors"
 
 
 def _load_expert(path: Path) -> Any:
-    """An SB3 PPO or SAC model from its .zip, or from the folder `demos train-expert` wrote."""
-    from stable_baselines3 import PPO, SAC
+    """An SB3 PPO, SAC or TD3 model from its .zip, or from the folder `demos train-expert` wrote."""
+    from stable_baselines3 import PPO, SAC, TD3
 
     if path.is_dir():
         path = path / "expert.zip"
     if not path.is_file():
         raise InputError(f"no expert at {str(path)!r}: give the .zip (or the folder) that `genrl demos train-expert` wrote")
-    for cls in (PPO, SAC):
+    for cls in (PPO, SAC, TD3):
         try:
             return cls.load(path, device="cpu")
-        except (KeyError, ValueError, RuntimeError, AssertionError, TypeError, OSError):
+        except (KeyError, ValueError, RuntimeError, AssertionError, TypeError, AttributeError, OSError):
             continue
-    raise InputError(f"{str(path)!r} is not a PPO or SAC model saved by stable-baselines3")
+    raise InputError(f"{str(path)!r} is not a PPO, SAC or TD3 model saved by stable-baselines3")
 
 
 def _save_expert(model: Any, curve: list[dict[str, float]], out: Path, env_id: str) -> None:

@@ -200,8 +200,8 @@ class GailJob(Resumable):
     """expert episodes to record when --demos is not given"""
     expert_steps: int | None = field(default=None, metadata=at_least(1))
     """env steps to train the expert when --demos is not given (default: a per-env budget)"""
-    algo: Literal["ppo", "sac"] = "ppo"
-    """the learner: PPO (vectorised envs) or SAC (relabelling replay buffer; Box actions)"""
+    algo: Literal["ppo", "sac", "td3"] = "ppo"
+    """the learner: PPO (vectorised envs), SAC or TD3 (relabelling replay buffer; Box actions)"""
     steps: int = field(default=50_000, metadata=at_least(1))
     """learner env steps"""
     reward: str = field(default="gail", metadata=choices("genrl.gail.reward:REWARDS"))

@@ -2,7 +2,7 @@
 
 :class:`GAIL` takes built parts, as imitation's adversarial trainers do: demonstrations, the
 envs (a VecEnv), the learner (any SB3 ``BaseAlgorithm``) and the reward net.
-:func:`make_gail` builds them from an env id and a few names (PPO or SAC with genrl's settings).
+:func:`make_gail` builds them from an env id and a few names (PPO, SAC or TD3 with genrl's settings).
 
 Each round, top to bottom (:meth:`GAIL.train_step`):
 
@@ -18,7 +18,7 @@ Each round, top to bottom (:meth:`GAIL.train_step`):
    indistinguishable from the expert) — and the mean true return of the last 10 episodes.
 
 An off-policy learner whose replay buffer is a :class:`~genrl.gail.sb3.RelabelingReplayBuffer`
-(``make_gail(algo="sac")`` builds one) gets its rewards from the current discriminator at sample
+(``make_gail(algo="sac")`` and ``"td3"`` build one) gets its rewards from the current discriminator at sample
 time, so old transitions never carry stale rewards; with any other buffer the rewards are those
 given at collection time.
 
@@ -46,9 +46,10 @@ import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium import spaces
-from stable_baselines3 import PPO, SAC
+from stable_baselines3 import PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.type_aliases import MaybeCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
@@ -285,7 +286,7 @@ def make_gail(
     env_id: str,
     demos: Transitions,
     *,
-    algo: Literal["ppo", "sac"] = "ppo",
+    algo: Literal["ppo", "sac", "td3"] = "ppo",
     n_envs: int = 8,
     subproc: bool = False,
     reward: str = "gail",
@@ -301,11 +302,11 @@ def make_gail(
 ) -> GAIL:
     """A :class:`GAIL` run on ``env_id`` with genrl's defaults, built from names.
 
-    :param algo: ``"ppo"`` (on-policy, vectorized; zoo-style CartPole settings) or ``"sac"``
-        (off-policy, with a relabelling replay buffer). Dict observation spaces (of Box entries)
-        work with PPO: the learner gets SB3's ``MultiInputPolicy``, the discriminator the
-        flattened observation (:func:`genrl.spaces.flatten_obs`).
-    :param n_envs: env copies for PPO (SAC uses 1); :param subproc: step them in worker processes
+    :param algo: ``"ppo"`` (on-policy, vectorized; zoo-style CartPole settings), ``"sac"`` or
+        ``"td3"`` (off-policy, with a relabelling replay buffer; TD3 with Gaussian action noise
+        σ = 0.1). Dict observation spaces (of Box entries) work with PPO: the learner gets SB3's
+        ``MultiInputPolicy``, the discriminator the flattened observation (:func:`genrl.spaces.flatten_obs`).
+    :param n_envs: env copies for PPO (SAC and TD3 use 1); :param subproc: step them in worker processes
         (SB3 ``SubprocVecEnv``; pays off for envs slower than the inter-process round trip).
     :param reward: a name in :data:`genrl.gail.reward.REWARDS`: ``"gail"`` (-log(1-D)),
         ``"log_d"`` or ``"airl"`` (the logit).
@@ -331,8 +332,8 @@ def make_gail(
     """
     factory = {k: v for k, v in locals().items() if k not in ("demos", "device", "gail_kwargs")}
     factory.update(gail_kwargs, disc_hidden=list(disc_hidden))
-    if algo not in ("ppo", "sac"):
-        raise InputError(f"algo must be 'ppo' or 'sac', got {algo!r}")
+    if algo not in ("ppo", "sac", "td3"):
+        raise InputError(f"algo must be 'ppo', 'sac' or 'td3', got {algo!r}")
     if bc_epochs and algo != "ppo":
         raise InputError("behaviour-cloning pretraining is implemented for algo='ppo' only")
     env = gym.make(env_id)
@@ -340,8 +341,8 @@ def make_gail(
     if absorbing == "auto":
         absorbing = bool(demos.terminated.any())
     discrete = isinstance(env.action_space, spaces.Discrete)
-    if algo == "sac" and discrete:
-        raise InputError("algo='sac' needs a continuous (Box) action space")
+    if algo != "ppo" and discrete:
+        raise InputError(f"algo={algo!r} needs a continuous (Box) action space")
     nested = isinstance(env.observation_space, spaces.Dict)  # the learner gets MultiInputPolicy
     if nested and (algo != "ppo" or bc_epochs):
         raise InputError("Dict observations are supported with algo='ppo' and no behaviour cloning")
@@ -363,11 +364,14 @@ def make_gail(
         round_steps = round_steps or 1000
         if absorbing:
             venv = AbsorbingFlag(venv)
+        if algo == "td3":  # rl-zoo3's exploration noise for TD3 on MuJoCo
+            n = demos.act.shape[1]
+            kwargs["action_noise"] = NormalActionNoise(np.zeros(n), 0.1 * np.ones(n))
     algo_kwargs = dict(algo_kwargs or {})
     if algo_kwargs.get("optimize_memory_usage"):
         raise InputError("optimize_memory_usage is not supported: relabelling needs the stored next observations")
     kwargs.update(algo_kwargs)
-    learner_cls = PPO if algo == "ppo" else SAC
+    learner_cls = {"ppo": PPO, "sac": SAC, "td3": TD3}[algo]
     policy = "MultiInputPolicy" if nested else "MlpPolicy"
     learner = learner_cls(policy, venv, seed=seed, device=dev, verbose=0, **kwargs)
     gail = GAIL(demos, venv, learner, reward_net, round_steps=round_steps, seed=seed, **gail_kwargs)
