@@ -118,28 +118,38 @@ class RewardNet(nn.Module):
         parts = [state, torch.zeros(n, self.act_dim, device=state.device)] + [state] * int(self.use_next_obs)
         return torch.cat(parts, 1)
 
-    def transition_inputs(self, obs: Any, act: Any, next_obs: Any = None, terminated: Any = None) -> Tensor:
-        """:meth:`inputs` plus, with ``absorbing``, one absorbing row per terminated transition (as DAC's buffer)."""
+    def transition_inputs(self, obs: Any, act: Any, next_obs: Any = None, terminated: Any = None,
+                          repeats: int = 1) -> Tensor:  # fmt: skip
+        """:meth:`inputs` plus, with ``absorbing``, ``repeats`` absorbing rows per terminated transition
+        (DAC's buffer holds one; :class:`~genrl.gail.trainer.GAIL` weights them by the time spent there)."""
         x = self.inputs(obs, act, next_obs, terminated)
         n_term = 0 if terminated is None or not self.absorbing else int(np.asarray(terminated).sum())
-        return torch.cat([x, self.absorbing_inputs(n_term)]) if n_term else x
+        return torch.cat([x, self.absorbing_inputs(n_term * repeats)]) if n_term else x
+
+    def absorbing_reward(self) -> float:
+        """The named reward of the absorbing transition (needs ``absorbing``)."""
+        with torch.no_grad():
+            return float(REWARDS.get(self.reward_name)(self(self.absorbing_inputs(1)))[0])
 
     def forward(self, x: Tensor) -> Tensor:
         return self.D(x)
 
     @torch.no_grad()
-    def reward(self, obs: Any, act: Any, next_obs: Any = None, terminated: Any = None, gamma: float = 0.99) -> np.ndarray:
+    def reward(self, obs: Any, act: Any, next_obs: Any = None, terminated: Any = None, gamma: float = 0.99,
+               absorbing_value: float | None = None) -> np.ndarray:  # fmt: skip
         """The learned reward ``(B,)`` of transitions.
 
-        With ``absorbing``, a terminated transition also earns the discounted value of staying in
-        the absorbing state forever, ``gamma / (1 - gamma) * r(absorbing)``, so a learner that
-        treats termination as "no future reward" still sees what ending there is worth.
+        With ``absorbing``, a terminated transition also earns ``gamma`` times the value of the
+        absorbing state it moves into, so a learner that treats termination as "no future reward"
+        still sees what ending there is worth: ``absorbing_value`` when given (GAIL learns it, see
+        :class:`~genrl.gail.trainer.GAIL`), else staying there forever, ``r(absorbing) / (1 - gamma)``.
         """
         fn = REWARDS.get(self.reward_name)
         r = fn(self(self.inputs(obs, act, next_obs, terminated)))
         if self.absorbing and terminated is not None:
             term = torch.as_tensor(np.asarray(terminated), device=r.device).reshape(-1).float()
-            r = r + term * gamma / (1.0 - gamma) * fn(self(self.absorbing_inputs(1)))
+            value = self.absorbing_reward() / (1.0 - gamma) if absorbing_value is None else absorbing_value
+            r = r + term * gamma * value
         return r.cpu().numpy()
 
     def spec(self) -> dict[str, Any]:

@@ -24,10 +24,15 @@ given at collection time.
 
 Episodes that end by *termination* are handled with DAC's absorbing state (``absorbing=True``,
 see :class:`~genrl.gail.reward.RewardNet`): demos and policy data both gain one absorbing row per
-termination, so the discriminator learns what ending an episode is worth. An off-policy learner
-stores the absorbing transitions in its replay buffer and bootstraps through them
-(:mod:`genrl.gail.absorbing`); an on-policy one gets the absorbing state's value in the reward of
-a terminal step. Time-limit truncations are not terminations and get no absorbing row.
+termination, repeated gamma / (1 - gamma) times (the discounted time spent there), so the
+discriminator learns what ending an episode is worth. An off-policy learner stores the absorbing
+transitions in its replay buffer and bootstraps through them (:mod:`genrl.gail.absorbing`); an
+on-policy one gets ``gamma * V`` in the reward of a terminal step, where V, the absorbing state's
+value, starts at 0 and takes one TD backup through the absorbing self-loop per round
+(``V <- r(absorbing) + gamma * V``), as a critic would learn it — not the instant
+``r(absorbing) / (1 - gamma)``, which multiplied the untrained discriminator's opinion by 49 and
+made PPO end CartPole episodes on purpose. Time-limit truncations are not terminations and get no
+absorbing row.
 
 ``save``/``load`` checkpoint everything a run needs to continue (reward net and its optimizer,
 SB3 policy and optimizers, SAC's replay buffer and entropy coefficient, reward normalisation,
@@ -138,8 +143,14 @@ class GAIL:
         buffer = replay_buffer(learner)
         if isinstance(buffer, RelabelingReplayBuffer):
             buffer.reward_fn = partial(self._reward, scale_actions=True)
+        # A termination's absorbing state stands for the gamma / (1 - gamma) discounted steps spent
+        # there, so the discriminator sees it that often; one row per termination (DAC's buffer) left
+        # it valuing the absorbing state like the demos' mean state, and learners ended episodes on purpose.
+        gamma = float(learner.gamma)  # type: ignore[attr-defined]
+        self.absorbing_repeats = max(1, round(gamma / (1.0 - gamma))) if reward_net.absorbing else 1
+        self.absorbing_value = 0.0  # learned by TD through the absorbing self-loop, one backup per round
         # Demo inputs are fixed (the standardisation is the demos' own), so build them once.
-        self.demo_x = self._transition_inputs(self.train_demos)
+        self.demo_x = self._transition_inputs(self.train_demos, self.absorbing_repeats)
         self.heldout_x = self._transition_inputs(self.heldout_demos)
         self.history: list[Row] = []
 
@@ -149,10 +160,11 @@ class GAIL:
         if scale_actions and isinstance(self.learner.action_space, spaces.Box):
             low, high = self.learner.action_space.low, self.learner.action_space.high
             act = low + (act + 1.0) * 0.5 * (high - low)
-        return self.reward_net.reward(obs, act, next_obs, terminated, self.learner.gamma)  # type: ignore[attr-defined]
+        gamma = self.learner.gamma  # type: ignore[attr-defined]
+        return self.reward_net.reward(obs, act, next_obs, terminated, gamma, absorbing_value=self.absorbing_value)
 
-    def _transition_inputs(self, d: Transitions) -> torch.Tensor:
-        return self.reward_net.transition_inputs(d.obs, d.act, d.next_obs, d.terminated)
+    def _transition_inputs(self, d: Transitions, repeats: int = 1) -> torch.Tensor:
+        return self.reward_net.transition_inputs(d.obs, d.act, d.next_obs, d.terminated, repeats)
 
     # ------------------------------------------------------------------ pieces of a round
     def _disc_step(self, policy_x: torch.Tensor) -> torch.Tensor:
@@ -189,8 +201,12 @@ class GAIL:
         reward, then the discriminator takes ``disc_updates`` steps on the window of recent transitions
         (``max(2 * round_steps, disc_batch)`` of them)."""
         self.learner.learn(self.round_steps, reset_num_timesteps=False, callback=self._learner_callback)
-        policy_x = self.reward_net.transition_inputs(*self.window.recent())
-        return {"disc_loss": torch.stack([self._disc_step(policy_x) for _ in range(self.disc_updates)]).mean()}
+        policy_x = self.reward_net.transition_inputs(*self.window.recent(), repeats=self.absorbing_repeats)
+        loss = torch.stack([self._disc_step(policy_x) for _ in range(self.disc_updates)]).mean()
+        if self.reward_net.absorbing:
+            gamma = self.learner.gamma  # type: ignore[attr-defined]
+            self.absorbing_value = self.reward_net.absorbing_reward() + gamma * self.absorbing_value
+        return {"disc_loss": loss}
 
     def summary(self) -> dict[str, float]:
         """Logged with each round: held-out discriminator accuracy (the progress signal that needs no
@@ -239,6 +255,7 @@ class GAIL:
                                                                                 self.scaled.rms.count)],
             "window": {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in window.items()},
             "episode_returns": self.window.episode_returns,
+            "absorbing_value": self.absorbing_value,
             "history": self.history,
             "rng": capture_rng(np_generator=self.rng),  # SB3 draws minibatch order and replay samples from NumPy's
         }  # fmt: skip
@@ -276,6 +293,7 @@ class GAIL:
             for i in range(0, len(rows.get("obs", ())), n_envs):  # one vectorised step at a time, as the window keeps them
                 gail.window.add({k: v[i : i + n_envs] for k, v in rows.items()})
             gail.window.episode_returns = list(s["episode_returns"])
+            gail.absorbing_value = float(s["absorbing_value"])
             gail.history = list(s["history"])
             restore_rng(s["rng"], np_generator=gail.rng)
             gail.venv.seed(gail.seed + gail.learner.num_timesteps)  # new episodes, not a replay of the run's first ones
