@@ -86,24 +86,44 @@ def test_absorbing_states_teach_sac_to_reach_a_goal_that_plain_gail_avoids(demos
     assert rb.next_observations[: rb.pos, 0, -1].sum() == 2 * flags.sum() > 0  # each ending: into absorbing, and its loop
 
 
-def test_absorbing_sac_run_resumes_and_refuses_unflagged_parts(demos, tmp_path):
+def test_discriminator_sees_each_termination_gamma_over_one_minus_gamma_times(demos):
+    gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", round_steps=200,
+                     algo_kwargs=SMALL_SAC)  # fmt: skip
+    assert gail.reward_net.absorbing and gail.absorbing_repeats == 99  # "auto": the expert's episodes terminate
+    n_term = int(gail.train_demos.terminated.sum())
+    assert len(gail.demo_x) == len(gail.train_demos) + 99 * n_term and n_term > 0
+    assert int(gail.demo_x[:, 1].sum()) == 99 * n_term  # the absorbing flag, on those rows only
+    truncated = gail.train_demos.truncated.copy()
+    truncated[:] = True
+    assert len(gail.reward_net.transition_inputs(gail.train_demos.obs, gail.train_demos.act, None,
+                                                 np.zeros_like(truncated), 99)) == len(gail.train_demos)  # fmt: skip
+
+
+def test_absorbing_sac_run_resumes_with_its_absorbing_value(demos, tmp_path):
     gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", round_steps=200,
                      algo_kwargs=SMALL_SAC).learn(400)  # fmt: skip
-    assert gail.reward_net.absorbing  # "auto": the expert's episodes end by termination
     back = GAIL.load(gail.save(tmp_path / "gail.safetensors"), device="cpu")
     assert isinstance(back.learner.replay_buffer, AbsorbingReplayBuffer) and back.flagged
+    assert back.absorbing_value == gail.absorbing_value != 0 and back.absorbing_repeats == 99
     np.testing.assert_array_equal(back.learner.replay_buffer.observations, gail.learner.replay_buffer.observations)
     assert back.learn(600).learner.num_timesteps == 600
+
+
+def test_absorbing_replay_buffer_from_built_parts(demos):
+    """imitation's way of building: GAIL(demos, venv, learner, reward_net) with DAC's buffer."""
     venv = DummyVecEnv([lambda: gym.make("GenrlTestReach1D-v0")])
     net = RewardNet(1, 1, discrete=False, absorbing=True)
-    learner = SAC("MlpPolicy", AbsorbingFlag(venv), replay_buffer_class=AbsorbingReplayBuffer)
+    learner = SAC("MlpPolicy", AbsorbingFlag(venv), replay_buffer_class=AbsorbingReplayBuffer, learning_starts=100,
+                  batch_size=32, seed=0, device="cpu")  # fmt: skip
     with pytest.raises(InputError, match="AbsorbingFlag"):
         GAIL(demos, venv, learner, net)
+    gail = GAIL(demos, AbsorbingFlag(venv), learner, net, round_steps=200).learn(400)
+    assert gail.learner.replay_buffer.observations[:400, 0, -1].sum() > 0
+    assert np.isfinite(rollout(gail, "GenrlTestReach1D-v0", 2).mean_return)  # predict() adds the flag
 
 
-def test_td3_learner_with_absorbing_states(demos):
+def test_td3_learner(demos):
     gail = make_gail("GenrlTestReach1D-v0", demos, algo="td3", seed=0, device="cpu", round_steps=200,
                      algo_kwargs={"learning_starts": 100, "batch_size": 32}).learn(400)  # fmt: skip
-    assert type(gail.learner).__name__ == "TD3" and isinstance(gail.learner.replay_buffer, AbsorbingReplayBuffer)
-    assert gail.learner.action_noise is not None
+    assert type(gail.learner).__name__ == "TD3" and gail.learner.action_noise is not None
     assert np.isfinite(rollout(gail, "GenrlTestReach1D-v0", 2).mean_return)

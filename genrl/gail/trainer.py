@@ -331,15 +331,11 @@ def make_gail(
     :param use_next_obs: the discriminator judges (s, a, s') instead of (s, a).
     :param absorbing: DAC absorbing states for terminated episodes (see the module docstring);
         ``"auto"`` (default): on exactly when the demonstrations contain a termination, i.e. when
-        ending an episode is part of what the expert does. With SAC the absorbing transitions go
-        into its replay buffer (:mod:`genrl.gail.absorbing`); with PPO a terminal step's reward
-        includes ``gamma / (1 - gamma) * r(absorbing)``. Measured (``experiments/gail_absorbing.py``,
-        results page): where the expert's episodes end at a goal it is what makes GAIL finish
-        (Acrobot-v1 with PPO; a goal-reaching test env with SAC, where plain GAIL never finishes);
-        where the expert never terminates, PPO with it ends episodes on purpose for the first
-        tens of thousands of steps (CartPole-v1: 83-122 at 50k steps against 500 without) —
-        the untrained discriminator values the absorbing state like any other, and the bonus
-        multiplies that by 49 — so ``"auto"`` leaves it off there.
+        ending an episode is part of what the expert does. SAC and TD3 store the absorbing
+        transitions in their replay buffer (:class:`~genrl.gail.absorbing.AbsorbingReplayBuffer`,
+        the learner's observations carrying the flag); PPO gets the absorbing state's TD-learned
+        value in the reward of a terminal step. Measured in ``experiments/gail_absorbing.py``
+        (results page), on envs whose episodes end in failure and at a goal.
     :param disc_hidden: the discriminator's hidden widths.
     :param round_steps: env steps per round (PPO: its rollout length times ``n_envs``; default 32
         per env; SAC: 1000).
@@ -380,8 +376,9 @@ def make_gail(
         buffer = AbsorbingReplayBuffer if absorbing else RelabelingReplayBuffer
         kwargs = {"replay_buffer_class": buffer, "learning_rate": 1e-3, "learning_starts": 500}
         round_steps = round_steps or 1000
-        if absorbing:
-            venv = AbsorbingFlag(venv)
+        # One discriminator step per 10 env steps: with 4 per 1000-step round it never learned that
+        # the absorbing state is the learner's alone, and SAC ended InvertedPendulum episodes at once.
+        gail_kwargs.setdefault("disc_updates", max(4, round_steps // 10))
         if algo == "td3":  # rl-zoo3's exploration noise for TD3 on MuJoCo
             n = demos.act.shape[1]
             kwargs["action_noise"] = NormalActionNoise(np.zeros(n), 0.1 * np.ones(n))
@@ -389,6 +386,10 @@ def make_gail(
     if algo_kwargs.get("optimize_memory_usage"):
         raise InputError("optimize_memory_usage is not supported: relabelling needs the stored next observations")
     kwargs.update(algo_kwargs)
+    if kwargs.get("replay_buffer_class") is AbsorbingReplayBuffer:  # the learner sees the absorbing flag
+        if not absorbing:
+            raise InputError("an AbsorbingReplayBuffer needs absorbing=True")
+        venv = AbsorbingFlag(venv)
     learner_cls = {"ppo": PPO, "sac": SAC, "td3": TD3}[algo]
     policy = "MultiInputPolicy" if nested else "MlpPolicy"
     learner = learner_cls(policy, venv, seed=seed, device=dev, verbose=0, **kwargs)
