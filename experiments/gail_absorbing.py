@@ -77,8 +77,27 @@ class Args:
     """only draw return against env steps per env from the lines in --out"""
 
 
+def table(rows: list[dict[str, Any]]) -> str:
+    """A markdown table: per env and method, the final return of each seed and the means."""
+    lines = ["| env | learner | method | seeds | final return per seed | normalised (mean) | episode length (mean) "
+             "| expert / random | s per run |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for env_id in dict.fromkeys(r["env"] for r in rows):
+        for method in ("plain", "absorbing"):
+            mine = sorted((r for r in rows if r["env"] == env_id and r["method"] == method), key=lambda r: r["seed"])
+            if not mine:
+                continue
+            r0 = mine[0]
+            lines.append(f"| {env_id} | {r0['algo']} | {method} | {len(mine)} | "
+                         + " / ".join(f"{r['return_mean']:.0f}" for r in mine)
+                         + f" | {np.mean([r['normalized_score'] for r in mine]):.2f} | "
+                         f"{np.mean([r['episode_length'] for r in mine]):.0f} | {r0['expert_return']:.0f} / "
+                         f"{r0['random_return']:.0f} | {np.mean([r['seconds'] for r in mine]):.0f} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def plot(out: Path) -> None:
     rows = [json.loads(line) for line in out.read_text().splitlines()]
+    print(table(rows))
     for env_id in sorted({r["env"] for r in rows}):
         mine = [r for r in rows if r["env"] == env_id]
         curves: dict[str, list] = {}
