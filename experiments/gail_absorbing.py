@@ -79,8 +79,9 @@ class Args:
 
 def table(rows: list[dict[str, Any]]) -> str:
     """A markdown table: per env and method, the final return of each seed and the means."""
-    lines = ["| env | learner | method | seeds | final return per seed | normalised (mean) | episode length (mean) "
-             "| expert / random | s per run |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = ["| env | learner | method | seeds | final return per seed | normalised (mean) | last 5 evaluations "
+             "(mean) | episode length (mean) | expert / random | s per run |",
+             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for env_id in dict.fromkeys(r["env"] for r in rows):
         for method in ("plain", "absorbing"):
             mine = sorted((r for r in rows if r["env"] == env_id and r["method"] == method), key=lambda r: r["seed"])
@@ -90,6 +91,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             lines.append(f"| {env_id} | {r0['algo']} | {method} | {len(mine)} | "
                          + " / ".join(f"{r['return_mean']:.0f}" for r in mine)
                          + f" | {np.mean([r['normalized_score'] for r in mine]):.2f} | "
+                         f"{np.mean([c['return_mean'] for r in mine for c in r['curve'][-5:]]):.0f} | "
                          f"{np.mean([r['episode_length'] for r in mine]):.0f} | {r0['expert_return']:.0f} / "
                          f"{r0['random_return']:.0f} | {np.mean([r['seconds'] for r in mine]):.0f} |")  # fmt: skip
     return "\n".join(lines)
