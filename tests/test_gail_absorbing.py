@@ -122,8 +122,12 @@ def test_absorbing_replay_buffer_from_built_parts(demos):
     assert np.isfinite(rollout(gail, "GenrlTestReach1D-v0", 2).mean_return)  # predict() adds the flag
 
 
-def test_td3_learner(demos):
+def test_td3_learner_trains_and_resumes(demos, tmp_path):
     gail = make_gail("GenrlTestReach1D-v0", demos, algo="td3", seed=0, device="cpu", round_steps=200,
                      algo_kwargs={"learning_starts": 100, "batch_size": 32}).learn(400)  # fmt: skip
     assert type(gail.learner).__name__ == "TD3" and gail.learner.action_noise is not None
     assert np.isfinite(rollout(gail, "GenrlTestReach1D-v0", 2).mean_return)
+    back = GAIL.load(gail.save(tmp_path / "td3.safetensors"), device="cpu")
+    for name, p in gail.learner.policy.state_dict().items():  # actor, critics and their targets
+        torch.testing.assert_close(back.learner.policy.state_dict()[name], p)
+    assert back.learn(600).learner.num_timesteps == 600
