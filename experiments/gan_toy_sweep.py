@@ -1,7 +1,7 @@
 """Recipe search for the 2-D mixtures: named variants of a toy recipe, scored along training.
 
 Each variant is ``name:field=value,field=value`` over :class:`genrl.gan.presets.ToyRecipe`
-(``hidden`` as ``128x128x128``), trained with the tricks on; every ``eval_every`` steps the
+(tuples as ``128x128x128``), trained with the tricks on; every ``eval_every`` steps the
 (EMA) generator's samples are scored, one JSON line each: data, variant, loss, seed, step,
 seconds (training only), modes, hq_fraction, reverse_kl, spread. The curves are what the HQ
 against steps plot draws. Recipes are chosen on the seeds given here (100 and up by default),
@@ -13,16 +13,15 @@ never on the seeds ``experiments/gan_toy.py`` reports.
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import torch
 
 from genrl.cli import parse_dataclass
 from genrl.data import get_mixture
-from genrl.gan.presets import TOY_RECIPES, ToyRecipe, toy_trainer
-from genrl.metrics import mixture_scores
+from genrl.gan.presets import TOY_GOALS, ToyRecipe, toy_recipe, toy_trainer
+from genrl.metrics import MixtureProbe
 from genrl.plotting import plot_learning_curves
 
 
@@ -30,7 +29,7 @@ from genrl.plotting import plot_learning_curves
 class Args:
     data: str = "grid25"
     variants: list[str] = field(default_factory=lambda: ["base:"])
-    """name:field=value,... over ToyRecipe (the mixture's recipe is the base)"""
+    """name:field=value,... over ToyRecipe (the mixture's recipe for each loss is the base)"""
     losses: list[str] = field(default_factory=lambda: ["non_saturating"])
     seeds: list[int] = field(default_factory=lambda: [100])
     eval_every: int = 2000
@@ -50,13 +49,9 @@ def parse_variant(spec: str, base: ToyRecipe) -> tuple[str, ToyRecipe]:
         if key not in kinds:
             raise SystemExit(f"unknown recipe field {key!r}; choose from {sorted(kinds)}")
         kind = str(kinds[key])
-        number = int(value) if kind == "int" else float(value) if "tuple" not in kind else None
-        changes[key] = tuple(int(h) for h in value.split("x")) if number is None else number
+        number = float if "float" in kind else int
+        changes[key] = tuple(number(h) for h in value.split("x")) if "tuple" in kind else number(value)
     return name, replace(base, **changes)  # type: ignore[arg-type]
-
-
-GOALS = {"ring8": 0.97, "grid25": 0.965}
-"""The high-quality fraction the GAN issue asks for; samples of the mixture itself score 0.989."""
 
 
 def plot(out: Path, data: str) -> None:
@@ -65,7 +60,7 @@ def plot(out: Path, data: str) -> None:
     for r in rows:
         runs.setdefault(f"{r['variant']} {r['loss']}", {}).setdefault((r["seed"],), []).append(r)
     curves = {name: [sorted(run, key=lambda r: r["step"]) for run in seeds.values()] for name, seeds in runs.items()}
-    refs = {"true data": 0.989, "goal": GOALS[data]}
+    refs = {"true data": 0.989, "goal": TOY_GOALS[data].hq_fraction}
     plot_learning_curves(curves, out.with_name(f"{out.stem}_{data}_hq.png"), "step", "hq_fraction", data, refs)
     plot_learning_curves(curves, out.with_name(f"{out.stem}_{data}_spread.png"), "step", "spread", data,
                          {"true data": 0.97, "±20%": 0.8})  # fmt: skip
@@ -84,30 +79,22 @@ def main(args: Args) -> None:
         done = {(r["data"], r["variant"], r["loss"], r["seed"]) for r in rows if r["step"] == r["recipe"]["steps"]}
     mixture = get_mixture(args.data)
     for spec in args.variants:
-        name, recipe = parse_variant(spec, TOY_RECIPES[args.data])
         for loss in args.losses:
+            name, recipe = parse_variant(spec, toy_recipe(args.data, loss))
             for seed in args.seeds:
                 if (args.data, name, loss, seed) in done:
                     continue
                 X = mixture.sample(100_000, seed)[0]
                 trainer = toy_trainer(args.data, loss, True, seed=seed, device="cpu", recipe=recipe)
-                clock = {"train": 0.0, "since": time.perf_counter()}
+                key = {"data": args.data, "variant": name, "loss": loss, "seed": seed}
 
-                def score(trainer, row, name=name, loss=loss, seed=seed, clock=clock, recipe=recipe):
-                    if trainer.step_count % args.eval_every and trainer.step_count != recipe.steps:
-                        return None
-                    clock["train"] += time.perf_counter() - clock["since"]
-                    scores = mixture_scores(trainer.sample(2500).cpu().numpy(), mixture, seed)
-                    line = {"data": args.data, "variant": name, "loss": loss, "seed": seed, "step": trainer.step_count,
-                            "seconds": round(clock["train"], 1), **{k: round(v, 4) for k, v in scores.items()},
-                            "recipe": {f.name: getattr(recipe, f.name) for f in fields(recipe)}}  # fmt: skip
+                def emit(scores, key=key, recipe=recipe):
                     with out.open("a") as f:
-                        f.write(json.dumps(line) + "\n")
-                    print(json.dumps({k: v for k, v in line.items() if k != "recipe"}), flush=True)
-                    clock["since"] = time.perf_counter()
-                    return None
+                        f.write(json.dumps({**key, **scores, "recipe": asdict(recipe)}) + "\n")
+                    print(json.dumps({**key, **scores}), flush=True)
 
-                trainer.fit(X, steps=recipe.steps, progress=False, log_every=500, callback=score)
+                probe = MixtureProbe(mixture, args.eval_every, recipe.steps, seed, emit)
+                trainer.fit(X, steps=recipe.steps, progress=False, log_every=500, callback=probe)
 
 
 if __name__ == "__main__":

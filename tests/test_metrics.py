@@ -61,3 +61,38 @@ def test_spread_is_about_one_for_true_samples_and_exposes_shrunk_modes():
     shrunk = mix.centers[modes] + 0.3 * (x - mix.centers[modes])  # every sample high quality, modes too narrow
     m = mode_metrics(shrunk, mix)
     assert m["hq_fraction"] == 1.0 and abs(m["spread"] - 0.3) < 0.02
+
+
+def test_mixture_probe_scores_along_training_and_at_the_last_step():
+    from genrl.data import ring8
+    from genrl.gan.presets import toy_trainer
+    from genrl.metrics import MixtureProbe
+
+    mixture, rows = ring8(), []
+    trainer = toy_trainer("ring8", "non_saturating", tricks=True, seed=0, device="cpu")
+    probe = MixtureProbe(mixture, every=20, last=50, seed=0, emit=rows.append)
+    trainer.fit(mixture.sample(2000, 0)[0], steps=50, progress=False, log_every=10, callback=probe)
+    assert [r["step"] for r in rows] == [20, 40, 50]
+    assert {"modes", "hq_fraction", "reverse_kl", "spread", "energy_distance", "seconds"} <= set(rows[-1])
+    assert 0 < rows[0]["seconds"] <= rows[-1]["seconds"]
+
+
+def test_a_loss_specific_recipe_overrides_the_mixtures_own(monkeypatch):
+    from genrl.gan import presets
+
+    special = presets.ToyRecipe(steps=7, d_steps=3, betas=(0.5, 0.9))
+    monkeypatch.setitem(presets.TOY_RECIPES, "ring8/hinge", special)
+    assert presets.toy_recipe("ring8", "hinge") is special
+    assert presets.toy_recipe("ring8", "non_saturating") is presets.TOY_RECIPES["ring8"]
+    trainer = presets.toy_trainer("ring8", "hinge", tricks=True)
+    assert trainer.config.d_steps == 3 and trainer.config.betas == (0.5, 0.9)
+
+
+def test_toy_goal_needs_every_mode_hq_and_spread():
+    from genrl.gan.presets import TOY_GOALS
+
+    good = {"modes": 25, "hq_fraction": 0.97, "reverse_kl": 0.01, "spread": 0.9}
+    assert TOY_GOALS["grid25"].met(good, 25)
+    assert not TOY_GOALS["grid25"].met({**good, "modes": 24}, 25)
+    assert not TOY_GOALS["grid25"].met({**good, "spread": 0.7}, 25)
+    assert not TOY_GOALS["grid25"].met({**good, "reverse_kl": 0.05}, 25)

@@ -20,7 +20,7 @@ from genrl.cli.jobs import GanJob
 from genrl.cli.rundir import claim
 from genrl.data import get_mixture, load_digits_images
 from genrl.errors import InputError
-from genrl.gan.presets import TOY_RECIPES, digits_trainer, toy_trainer
+from genrl.gan.presets import digits_trainer, toy_recipe, toy_trainer
 from genrl.gan.trainer import GANTrainer
 from genrl.metrics import mixture_scores
 from genrl.metrics.classifier import conditional_sample_scores, train_reference_classifier
@@ -48,7 +48,7 @@ def run(args: GanJob) -> dict[str, Any]:
     seed_everything(args.seed)
     t0 = time.perf_counter()
     trainer = _trainer(args, resume).accelerate(amp=args.amp, compile=args.compile)
-    steps = args.steps or (DIGITS_STEPS if args.data == "digits" else TOY_RECIPES[args.data].steps)
+    steps = args.steps or (DIGITS_STEPS if args.data == "digits" else toy_recipe(args.data, args.loss).steps)
     if args.data == "digits":
         X, y = load_digits_images()
     else:

@@ -15,7 +15,7 @@ from genrl.cli import gail, gan, impute, ssl, world_model, write_metrics
 from genrl.cli.jobs import Device, GailJob, GanJob, ImputeJob, QuickstartJob, SSLJob, WorldModelEvalJob, WorldModelTrainJob
 from genrl.cli.rundir import claim
 from genrl.gail.demos import expert_steps
-from genrl.gan.presets import TOY_RECIPES
+from genrl.gan.presets import toy_recipe
 from genrl.report import Headline, Section, write_report
 from genrl.ssl import PRESETS
 
@@ -61,7 +61,7 @@ def steps(q: QuickstartJob) -> list[Step]:
 
     return [
         Step("gan_ring8", "GAN on the ring of 8 Gaussians (PacGAN protocol)",
-             lambda: gan.run(GanJob(out=out("gan_ring8"), data="ring8", steps=n(TOY_RECIPES["ring8"].steps),
+             lambda: gan.run(GanJob(out=out("gan_ring8"), data="ring8", steps=n(toy_recipe("ring8", GanJob.loss).steps),
                                     checkpoint_every=0, **common)),
              ["samples.png", "losses.png"]),
         Step("gan_digits", "Label-conditioned DCGAN on sklearn digits",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import torch
 
@@ -50,3 +54,26 @@ def mixture_scores(samples: np.ndarray, mixture: Mixture, seed: int = 0, n_refer
     result = mode_metrics(samples, mixture)
     result["energy_distance"] = energy_distance(samples, mixture.sample(n_reference, seed + 10_000)[0])
     return result
+
+
+class MixtureProbe:
+    """A ``fit`` callback that scores a generator against its mixture along training.
+
+    At every step that is a multiple of ``every``, and at ``last``, it scores 2,500 samples with
+    :func:`mixture_scores` and calls ``emit({"step", "seconds", **scores})``, where ``seconds``
+    counts training time only. ``every`` must be a multiple of the ``log_every`` passed to ``fit``
+    (the callback runs after each logged row).
+    """
+
+    def __init__(self, mixture: Mixture, every: int, last: int, seed: int, emit: Callable[[dict[str, Any]], None]):
+        self.mixture, self.every, self.last, self.seed, self.emit = mixture, every, last, seed, emit
+        self.train_seconds, self._since = 0.0, time.perf_counter()
+
+    def __call__(self, trainer: Any, row: Any) -> None:
+        step = trainer.step_count
+        if step % self.every and step != self.last:
+            return
+        self.train_seconds += time.perf_counter() - self._since
+        scores = mixture_scores(trainer.sample(2500).cpu().numpy(), self.mixture, self.seed)
+        self.emit({"step": step, "seconds": round(self.train_seconds, 1), **{k: round(v, 4) for k, v in scores.items()}})
+        self._since = time.perf_counter()
