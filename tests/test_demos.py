@@ -1,6 +1,7 @@
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 from stable_baselines3 import PPO
 
 from genrl.errors import InputError
@@ -117,3 +118,23 @@ def test_mujoco_hopper_expert_trains_when_mujoco_is_installed():
     assert type(model).__name__ == "SAC" and model.num_timesteps == 300 and model.learning_starts == 10_000
     td3 = train_expert("HalfCheetah-v5", 300, algo="td3", device="cpu")
     assert td3.action_noise is not None and td3.batch_size == 256
+
+
+def test_gail_starts_from_the_envs_preset_and_explicit_arguments_win(tmp_path):
+    pytest.importorskip("mujoco")
+    from genrl.gail import GAIL, make_gail
+    from genrl.gail.presets import GAIL_PRESETS
+    from genrl.rollout import collect
+
+    demos = collect("Hopper-v5", 200, n_envs=1)
+    gail = make_gail("Hopper-v5", demos, algo="sac", disc_updates=7, algo_kwargs={"batch_size": 64}, device="cpu")
+    preset = GAIL_PRESETS["Hopper-v5"]["sac"]
+    assert gail.config["gradient_penalty"] == preset["gradient_penalty"] and gail.disc_updates == 7
+    assert gail.learner.learning_starts == 10_000 and gail.learner.batch_size == 64
+    assert [m.out_features for m in gail.reward_net.modules() if isinstance(m, torch.nn.Linear)][:2] == [256, 256]
+    assert gail.factory is not None and gail.factory["preset"] is False  # a checkpoint keeps the resolved settings
+    gail.learn(50)
+    resumed = GAIL.load(gail.save(tmp_path / "run.safetensors"), device="cpu")
+    assert resumed.disc_updates == 7 and resumed.learner.learning_starts == 10_000
+    plain = make_gail("Hopper-v5", demos, algo="sac", preset=False, device="cpu")
+    assert plain.learner.learning_starts == 500 and plain.config["gradient_penalty"] == 0.0

@@ -62,6 +62,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 from genrl.errors import InputError
 from genrl.gail.absorbing import AbsorbingFlag, AbsorbingReplayBuffer, add_flag
 from genrl.gail.demos import check_demos
+from genrl.gail.presets import gail_preset
 from genrl.gail.reward import RewardNet
 from genrl.gail.sb3 import RelabelingReplayBuffer, learner_state, replay_buffer, restore_learner
 from genrl.gail.wrappers import WINDOW_FIELDS, RewardFn, RewardVecEnvWrapper, ScaledReward, TransitionWindow
@@ -305,15 +306,16 @@ def make_gail(
     demos: Transitions,
     *,
     algo: Literal["ppo", "sac", "td3"] = "ppo",
-    n_envs: int = 8,
+    n_envs: int | None = None,
     subproc: bool = False,
     reward: str = "gail",
     use_next_obs: bool = False,
     absorbing: bool | Literal["auto"] = "auto",
-    disc_hidden: tuple[int, ...] = (64, 64),
+    disc_hidden: tuple[int, ...] | None = None,
     round_steps: int | None = None,
     bc_epochs: int = 0,
     algo_kwargs: dict[str, Any] | None = None,
+    preset: bool = True,
     seed: int = 0,
     device: str = "auto",
     **gail_kwargs: Any,
@@ -324,7 +326,7 @@ def make_gail(
         ``"td3"`` (off-policy, with a relabelling replay buffer; TD3 with Gaussian action noise
         σ = 0.1). Dict observation spaces (of Box entries) work with PPO: the learner gets SB3's
         ``MultiInputPolicy``, the discriminator the flattened observation (:func:`genrl.spaces.flatten_obs`).
-    :param n_envs: env copies for PPO (SAC and TD3 use 1); :param subproc: step them in worker processes
+    :param n_envs: env copies for PPO (default 8; SAC and TD3 use 1); :param subproc: step them in worker processes
         (SB3 ``SubprocVecEnv``; pays off for envs slower than the inter-process round trip).
     :param reward: a name in :data:`genrl.gail.reward.REWARDS`: ``"gail"`` (-log(1-D)),
         ``"log_d"`` or ``"airl"`` (the logit).
@@ -336,16 +338,25 @@ def make_gail(
         the learner's observations carrying the flag); PPO gets the absorbing state's TD-learned
         value in the reward of a terminal step. Measured in ``experiments/gail_absorbing.py``
         (results page), on envs whose episodes end in failure and at a goal.
-    :param disc_hidden: the discriminator's hidden widths.
+    :param disc_hidden: the discriminator's hidden widths (default 64, 64).
     :param round_steps: env steps per round (PPO: its rollout length times ``n_envs``; default 32
         per env; SAC: 1000).
     :param bc_epochs: behaviour-cloning epochs on the demos before adversarial training (PPO only).
     :param algo_kwargs: passed to the SB3 constructor (over genrl's defaults); JSON values only
         if the run is to be checkpointed.
+    :param preset: start from the env's entry in :data:`genrl.gail.presets.GAIL_PRESETS` for
+        ``algo`` (Hopper-v5 and HalfCheetah-v5 have one); arguments passed here win over it.
     :param gail_kwargs: the remaining :class:`GAIL` options (``disc_lr``, ``disc_updates``, ...).
     """
-    factory = {k: v for k, v in locals().items() if k not in ("demos", "device", "gail_kwargs")}
-    factory.update(gail_kwargs, disc_hidden=list(disc_hidden))
+    entry = gail_preset(env_id, algo) if preset else {}
+    algo_kwargs = {**entry.pop("algo_kwargs", {}), **(algo_kwargs or {})}
+    n_envs = _first(n_envs, entry.pop("n_envs", None), 8)
+    disc_hidden = tuple(_first(disc_hidden, entry.pop("disc_hidden", None), (64, 64)))
+    round_steps = _first(round_steps, entry.pop("round_steps", None))
+    gail_kwargs = {**entry, **gail_kwargs}
+    # The resolved settings, so that a checkpoint rebuilds this run even if the table changes.
+    factory = {k: v for k, v in locals().items() if k not in ("demos", "device", "gail_kwargs", "entry")}
+    factory.update(gail_kwargs, disc_hidden=list(disc_hidden), preset=False)
     if algo not in ("ppo", "sac", "td3"):
         raise InputError(f"algo must be 'ppo', 'sac' or 'td3', got {algo!r}")
     if bc_epochs and algo != "ppo":
@@ -399,6 +410,10 @@ def make_gail(
     if bc_epochs:
         behaviour_cloning(cast(PPO, learner), gail.train_demos, bc_epochs)
     return gail
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
 
 
 def behaviour_cloning(learner: OnPolicyAlgorithm, demos: Transitions, epochs: int, batch_size: int = 64) -> None:

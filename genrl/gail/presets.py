@@ -1,0 +1,41 @@
+"""Per-env GAIL settings, kept as rl-zoo3 keeps hyperparameters: one table, env id -> learner -> settings.
+
+:func:`~genrl.gail.make_gail` (and so ``genrl gail``) starts from an env's entry for the chosen
+learner; every argument passed explicitly wins over it, and ``algo_kwargs`` are merged over the
+entry's. Envs without an entry get make_gail's own defaults (chosen on CartPole-v1 and Pendulum-v1).
+How each entry was chosen and what it scores: ``experiments/gail_mujoco.py`` and the results page.
+
+Keys of an entry: ``algo_kwargs`` (the SB3 constructor's), ``disc_hidden``, ``round_steps``,
+``n_envs`` (PPO), and any :class:`~genrl.gail.GAIL` option (``disc_lr``, ``disc_updates``,
+``gradient_penalty``, ...).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+_MUJOCO_OFF_POLICY: dict[str, Any] = {
+    # rl-zoo3's SAC/TD3 MuJoCo settings for the learner; the discriminator as in DAC (Kostrikov et
+    # al. 2019): a gradient penalty of 10 and as many discriminator steps as the learner's updates allow.
+    "algo_kwargs": {"learning_rate": 3e-4, "learning_starts": 10_000, "batch_size": 256, "buffer_size": 1_000_000},
+    "disc_hidden": (256, 256),
+    "disc_lr": 3e-4,
+    "gradient_penalty": 10.0,
+    "round_steps": 1000,
+    "disc_updates": 100,
+}
+_MUJOCO_TD3: dict[str, Any] = {
+    **_MUJOCO_OFF_POLICY,
+    "algo_kwargs": {**_MUJOCO_OFF_POLICY["algo_kwargs"], "learning_rate": 1e-3, "policy_kwargs": {"net_arch": [400, 300]}},
+}
+GAIL_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "Hopper-v5": {"sac": _MUJOCO_OFF_POLICY, "td3": _MUJOCO_TD3},
+    "HalfCheetah-v5": {"sac": _MUJOCO_OFF_POLICY, "td3": _MUJOCO_TD3},
+}
+"""env id -> algo -> settings (see the module docstring)."""
+
+
+def gail_preset(env_id: str, algo: str) -> dict[str, Any]:
+    """A copy of the env's settings for ``algo`` (empty when the table has none)."""
+    return copy.deepcopy(GAIL_PRESETS.get(env_id, {}).get(algo, {}))
