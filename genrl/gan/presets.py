@@ -28,6 +28,7 @@ class ToyRecipe:
     :param d_steps: discriminator steps per generator step; :param d_lr_scale: the
         discriminator's lr as a multiple of ``lr`` (TTUR).
     :param betas: ``tricks`` only: Adam's betas (``plain`` keeps DCGAN's 0.5, 0.999).
+    :param gradient_penalty: the WGAN-GP weight; ``None``: the loss's own (10 for wasserstein, else 0).
     """
 
     steps: int = 5000
@@ -44,6 +45,7 @@ class ToyRecipe:
     d_steps: int = 1
     d_lr_scale: float = 1.0
     betas: tuple[float, float] = (0.0, 0.99)
+    gradient_penalty: float | None = None
 
 
 TOY_RECIPES = {
@@ -72,7 +74,8 @@ def toy_trainer(
     """
     r = recipe or toy_recipe(data, loss)
     torch.manual_seed(seed)
-    cfg = GANConfig(loss=loss, batch_size=r.batch_size, lr_g=r.lr, lr_d=r.lr * r.d_lr_scale, d_steps=r.d_steps)
+    cfg = GANConfig(loss=loss, batch_size=r.batch_size, lr_g=r.lr, lr_d=r.lr * r.d_lr_scale, d_steps=r.d_steps,
+                    gradient_penalty=r.gradient_penalty)  # fmt: skip
     scale, pack, categories = 1.0, 1, 0
     if tricks:
         scale, pack, categories = r.scale, r.pack, r.categories
