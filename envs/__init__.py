@@ -16,9 +16,12 @@ from genrl.envs.fork_wall import ForkWall2D
 from genrl.envs.gusty_cart import GustyCart
 from genrl.envs.kicked_pendulum import KickedPendulum
 from genrl.envs.pushed_cheetah import PushedHalfCheetah
+from genrl.envs.ring_kick import RingKick2D
+from genrl.envs.uneven_fork import UnevenFork2D
 
 ENVS = {"Fork2D": (Fork2D, 50), "ForkWall2D": (ForkWall2D, 30), "KickedPendulum": (KickedPendulum, 200),
-        "GustyCart": (GustyCart, 100), "PushedHalfCheetah": (PushedHalfCheetah, 1000)}  # fmt: skip
+        "GustyCart": (GustyCart, 100), "PushedHalfCheetah": (PushedHalfCheetah, 1000), "UnevenFork2D": (UnevenFork2D, 50),
+        "RingKick2D": (RingKick2D, 50)}  # fmt: skip
 NEEDS_MUJOCO = {"PushedHalfCheetah"}
 """Envs that need ``pip install "genrl[mujoco]"``."""
 
@@ -32,4 +35,4 @@ def register_envs() -> None:
 
 
 __all__ = ["ENVS", "NEEDS_MUJOCO", "Fork2D", "ForkWall2D", "GustyCart", "KickedPendulum", "PushedHalfCheetah",
-           "StochasticEnv", "register_envs"]  # fmt: skip
+           "RingKick2D", "StochasticEnv", "UnevenFork2D", "register_envs"]  # fmt: skip

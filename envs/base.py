@@ -22,6 +22,10 @@ class StochasticEnv(gym.Env):
       (identity by default; the pendulum observes (cos θ, sin θ, θ̇));
     * ``terminal(obs (B, d_obs)) -> (B,)`` bool: whether reaching ``obs`` ends the episode (never,
       by default).
+
+    Envs whose kernel is a mixture of narrow modes may also give ``modes(obs (B, d_obs), act (B, d_act))
+    -> (centres (B, K, d_obs), weights (B, K))`` and ``sigma`` (the modes' noise), which
+    :func:`genrl.worldmodel.evaluate.mode_weight_error` scores models against.
     """
 
     # gymnasium declares metadata as an instance variable; a ClassVar override fails mypy, hence the noqa.

@@ -36,6 +36,16 @@ class Fork2D(StochasticEnv):
     def _initial_state(self, rng: np.random.Generator) -> np.ndarray:
         return np.clip(0.1 * rng.standard_normal(2), -5, 5)
 
+    def modes(self, obs: np.ndarray, act: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The kernel's mode centres ``(B, 2, 2)`` (b = -1, +1) and weights ``(B, 2)`` at ``obs``,
+        ``act`` ``(B, 2)`` (the square's edge clip aside)."""
+        a = np.clip(act, -1.0, 1.0)
+        base = obs + 0.5 * a
+        shift = self.kappa * np.maximum(a[:, 1], 0.0)
+        centres = np.stack([base - np.stack([shift, 0 * shift], 1), base + np.stack([shift, 0 * shift], 1)], 1)
+        p_plus = 0.5 + self.rho * np.tanh(obs[:, 0])
+        return centres, np.stack([1 - p_plus, p_plus], 1)
+
     def _transition(self, s: np.ndarray, a: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         p_plus = 0.5 + self.rho * np.tanh(s[:, 0])
         b = np.where(rng.random(len(s)) < p_plus, 1.0, -1.0)

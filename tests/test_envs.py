@@ -151,3 +151,29 @@ def test_fork_wall_kernel_moments_match_the_true_kernel():
         draws, _ = env.sample_next(obs[i], act[i], 20000, seed=i)
         np.testing.assert_allclose(draws.mean(0), mean[i], atol=0.02)
         np.testing.assert_allclose(draws.std(0), std[i], atol=0.02)
+
+
+@pytest.mark.parametrize("name", ["Fork2D", "UnevenFork2D", "RingKick2D"])
+def test_true_samples_fall_on_the_closed_form_modes_with_their_weights(name):
+    env = gym.make(f"genrl/{name}-v0").unwrapped
+    obs, act = np.array([[0.5, 1.0]]), np.array([[0.3, 0.9]])
+    centres, weights = env.modes(obs, act)
+    draws, _ = env.sample_next(obs[0], act[0], 20_000, seed=0)
+    dist = np.linalg.norm(draws[:, None] - centres[0][None], axis=-1)
+    assert np.quantile(dist.min(1), 0.99) < 4 * env.sigma  # every draw sits on one of the modes
+    freq = np.bincount(dist.argmin(1), minlength=len(weights[0])) / len(draws)
+    np.testing.assert_allclose(freq, weights[0], atol=0.015)
+
+
+def test_held_out_envs_vary_spacing_and_orientation_with_the_state():
+    fork = gym.make("genrl/UnevenFork2D-v0").unwrapped
+    act = np.array([[0.0, 1.0], [0.0, 1.0]])
+    centres, weights = fork.modes(np.array([[0.0, -4.0], [0.0, 4.0]]), act)
+    gaps = centres[:, 2, 0] - centres[:, 1, 0]
+    assert gaps[1] > 1.5 * gaps[0] and list(weights[0]) == [0.2, 0.5, 0.3]
+    ring = gym.make("genrl/RingKick2D-v0").unwrapped
+    c, _ = ring.modes(np.array([[-2.0, 0.0], [2.0, 0.0]]), np.array([[1.0, 1.0], [1.0, 1.0]]))
+    d0, d1 = c[0, 0] - c[0].mean(0), c[1, 0] - c[1].mean(0)
+    assert abs(np.arctan2(d1[1], d1[0]) - np.arctan2(d0[1], d0[0])) == pytest.approx(1.2, abs=1e-6)  # turned by 0.3·Δx
+    still, _ = ring.sample_next(np.zeros(2), np.zeros(2), 2000, seed=0)
+    assert still.std(0).max() < 0.06  # no push, no kick: one Gaussian

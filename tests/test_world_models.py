@@ -208,3 +208,27 @@ def test_planner_scores_particles_by_their_mean_or_their_worst_fraction():
     assert mean.tolist() == [1.25, 0.0] and cvar.tolist() == [-25.0, 0.0]  # the mean takes the risk, CVaR does not
     with pytest.raises(InputError, match="objective must be"):
         MPCPlanner(TwoCandidates(), **kw, objective="max")
+
+
+def test_mode_weight_error_is_near_its_floor_for_the_truth_and_large_for_one_mode():
+    import gymnasium as gym
+
+    from genrl.worldmodel.evaluate import mode_weight_error
+    from genrl.worldmodel.models import Prediction
+    from genrl.worldmodel.oracle import TrueKernel
+
+    env = gym.make("genrl/UnevenFork2D-v0").unwrapped
+    probes = collect("genrl/UnevenFork2D-v0", 200, n_envs=2, seed=0)
+    truth = mode_weight_error(TrueKernel(env, 1), env, probes, n_samples=400)
+    assert truth["mode_probes"] > 20 and max(truth["mode_tv"], truth["mode_tv_floor"]) < 0.06  # sampling noise only
+
+    class MiddleOnly:  # every draw on the heaviest mode (weight 0.5): total variation 0.5
+        def sample(self, obs, act, n):
+            centres, _ = env.modes(np.asarray(obs, np.float64), np.asarray(act, np.float64))
+            x = torch.as_tensor(centres[:, 1], dtype=torch.float32)[:, None].expand(-1, n, -1)
+            zeros = torch.zeros(len(obs), n)
+            return Prediction(x, zeros, zeros.bool())
+
+    assert mode_weight_error(MiddleOnly(), env, probes)["mode_tv"] == pytest.approx(0.5)
+    with pytest.raises(InputError, match="no modes"):
+        mode_weight_error(MiddleOnly(), gym.make("genrl/GustyCart-v0").unwrapped, probes)
