@@ -13,14 +13,15 @@ never on the seeds ``experiments/gan_toy.py`` reports.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 
 from genrl.cli import parse_dataclass
+from genrl.cli.parsing import parse_variant
 from genrl.data import get_mixture
-from genrl.gan.presets import TOY_GOALS, ToyRecipe, toy_recipe, toy_trainer
+from genrl.gan.presets import TOY_GOALS, toy_recipe, toy_trainer
 from genrl.metrics import MixtureProbe
 from genrl.plotting import plot_learning_curves
 
@@ -38,20 +39,6 @@ class Args:
     """JSON lines are appended; (data, variant, loss, seed) already there are skipped"""
     plot: bool = False
     """only draw HQ and spread against steps for every variant in --out (one line each, mean over seeds)"""
-
-
-def parse_variant(spec: str, base: ToyRecipe) -> tuple[str, ToyRecipe]:
-    name, _, body = spec.partition(":")
-    kinds = {f.name: f.type for f in fields(ToyRecipe)}
-    changes: dict[str, object] = {}
-    for item in filter(None, body.split(",")):
-        key, value = item.split("=")
-        if key not in kinds:
-            raise SystemExit(f"unknown recipe field {key!r}; choose from {sorted(kinds)}")
-        kind = str(kinds[key])
-        number = float if "float" in kind else int
-        changes[key] = tuple(number(h) for h in value.split("x")) if "tuple" in kind else number(value)
-    return name, replace(base, **changes)  # type: ignore[arg-type]
 
 
 def plot(out: Path, data: str) -> None:

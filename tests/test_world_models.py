@@ -1,3 +1,4 @@
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -232,3 +233,20 @@ def test_mode_weight_error_is_near_its_floor_for_the_truth_and_large_for_one_mod
     assert mode_weight_error(MiddleOnly(), env, probes)["mode_tv"] == pytest.approx(0.5)
     with pytest.raises(InputError, match="no modes"):
         mode_weight_error(MiddleOnly(), gym.make("genrl/GustyCart-v0").unwrapped, probes)
+
+
+def test_dyna_batches_mix_real_transitions_at_the_real_ratio():
+    from stable_baselines3.common.buffers import ReplayBuffer
+
+    from genrl.worldmodel.dyna import MixedReplayBuffer
+
+    box = gym.spaces.Box(-1, 1, (2,))
+    real = ReplayBuffer(100, box, box, n_envs=1)
+    mixed = MixedReplayBuffer(100, box, box, n_envs=1, real=real, real_ratio=0.25)
+    for _ in range(20):
+        mixed.add(np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((1, 2)), np.zeros(1), np.zeros(1), [{}])
+    assert len(mixed.sample(8).observations) == 8  # no real data yet: model rows only
+    for _ in range(20):
+        real.add(np.ones((1, 2)), np.ones((1, 2)), np.ones((1, 2)), np.ones(1), np.zeros(1), [{}])
+    batch = mixed.sample(64)
+    assert batch.observations.shape == (64, 2) and int(batch.rewards.sum()) == 16

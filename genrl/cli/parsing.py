@@ -127,3 +127,19 @@ def dataclass_from(cls: type[T], namespace: argparse.Namespace) -> T:
     """``cls`` from the parsed options that are its fields."""
     names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     return cls(**{k: v for k, v in vars(namespace).items() if k in names})
+
+
+def parse_variant(spec: str, base: T) -> tuple[str, T]:
+    """``"name:field=value,field=value"`` -> (name, ``base`` with those fields replaced), for the
+    experiments' recipe searches; tuples are written ``128x128``, and a field's annotation decides
+    whether its values are ints or floats."""
+    name, _, body = spec.partition(":")
+    kinds = {f.name: str(f.type) for f in dataclasses.fields(base)}  # type: ignore[arg-type]
+    changes: dict[str, object] = {}
+    for item in filter(None, body.split(",")):
+        key, _, value = item.partition("=")
+        if key not in kinds:
+            raise SystemExit(f"unknown field {key!r} in variant {name!r}; choose from {sorted(kinds)}")
+        number = float if "float" in kinds[key] else int
+        changes[key] = tuple(number(v) for v in value.split("x")) if "tuple" in kinds[key] else number(value)
+    return name, dataclasses.replace(base, **changes)  # type: ignore[type-var]

@@ -6,21 +6,25 @@ The loop, top to bottom (Janner et al. 2019, with any genrl world model):
    real transition;
 2. every ``model_every`` real steps, fit the world model on all real transitions;
 3. every real step, branch ``rollouts`` imagined rollouts of ``rollout_length`` steps from real
-   states with the current policy, add them to SAC's replay buffer, and take
-   ``updates_per_step`` SAC gradient steps on that buffer.
+   states with the current policy, add them to SAC's replay buffer of model transitions (the last
+   ``buffer_size`` of them), and take ``updates_per_step`` SAC gradient steps on batches drawing a
+   fraction ``real_ratio`` from the real transitions and the rest from the model's (MBPO's mix).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import gymnasium as gym
 import numpy as np
+import torch
 from stable_baselines3 import SAC
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.logger import configure
+from stable_baselines3.common.type_aliases import ReplayBufferSamples
+from stable_baselines3.common.vec_env import VecNormalize
 
 from genrl.rollout import rollout
 from genrl.transitions import FIELDS, Transitions
@@ -42,8 +46,29 @@ class DynaConfig:
     updates_per_step: int = 10
     batch_size: int = 256
     buffer_size: int = 200_000
+    """model transitions kept (MBPO keeps about one epoch's rollouts)"""
+    real_ratio: float = 0.0
+    """fraction of each SAC batch drawn from the real transitions"""
     eval_every: int = 200
     eval_episodes: int = 3
+
+
+class MixedReplayBuffer(ReplayBuffer):
+    """SAC's buffer of model transitions; each sampled batch takes ``real_ratio`` of its rows from
+    ``real`` (a buffer of real env transitions) once that holds any."""
+
+    def __init__(self, *args: Any, real: ReplayBuffer, real_ratio: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.real, self.real_ratio = real, real_ratio
+
+    def sample(self, batch_size: int, env: VecNormalize | None = None) -> ReplayBufferSamples:
+        n_real = round(batch_size * self.real_ratio) if self.real.size() else 0
+        model = super().sample(batch_size - n_real, env)
+        if not n_real:
+            return model
+        real = self.real.sample(n_real, env)
+        parts = [m if m is None or r is None else torch.cat([m, r]) for m, r in zip(model, real)]
+        return ReplayBufferSamples(*parts)  # type: ignore[arg-type]  # discounts may be None
 
 
 def _extend(
@@ -82,7 +107,9 @@ def dyna_sac(
     env = gym.make(env_id)
     agent = SAC("MlpPolicy", env, seed=seed, learning_starts=0, buffer_size=c.buffer_size, verbose=0, device=device)
     agent.set_logger(configure(None, []))
-    agent.replay_buffer = ReplayBuffer(c.buffer_size, env.observation_space, env.action_space, device=agent.device, n_envs=1)
+    real_buffer = ReplayBuffer(c.total_steps, env.observation_space, env.action_space, device=agent.device, n_envs=1)
+    agent.replay_buffer = MixedReplayBuffer(c.buffer_size, env.observation_space, env.action_space, device=agent.device,
+                                            n_envs=1, real=real_buffer, real_ratio=c.real_ratio)  # fmt: skip
     sim = BatchedModelEnv(model, reward_fn, termination_fn)
     env.action_space.seed(seed)
     rng = np.random.default_rng(seed)
@@ -94,6 +121,8 @@ def dyna_sac(
         nxt, r, term, trunc, _ = env.step(act)
         for k, v in zip(real, (obs, act, nxt, r, term, trunc)):
             real[k].append(v)
+        real_buffer.add(obs[None], nxt[None], agent.policy.scale_action(act[None]), np.array([r]), np.array([term or trunc]),
+                        [{"TimeLimit.truncated": trunc and not term}])  # fmt: skip
         obs = env.reset()[0] if term or trunc else nxt
         if t >= c.start_steps:
             if (t - c.start_steps) % c.model_every == 0:
