@@ -29,8 +29,20 @@ _MUJOCO_TD3: dict[str, Any] = {
     **_MUJOCO_OFF_POLICY,
     "algo_kwargs": {**_MUJOCO_OFF_POLICY["algo_kwargs"], "learning_rate": 1e-3, "policy_kwargs": {"net_arch": [400, 300]}},
 }
+_HOPPER_PPO: dict[str, Any] = {
+    # imitation 1.0.1's tuned GAIL settings for seals Hopper (tuned_hps/gail_seals_hopper_best_hp_eval.json),
+    # the learner the peer benchmark (experiments/peers/imitation_gail.py) runs, so both sides share
+    # it; SB3's Tanh policy instead of ReLU and no observation normaliser.
+    "n_envs": 8,
+    "round_steps": 4096,
+    "algo_kwargs": {"batch_size": 512, "n_epochs": 20, "learning_rate": 4.3984856e-5, "gamma": 0.995,
+                    "gae_lambda": 0.98, "clip_range": 0.1, "ent_coef": 0.0012553, "vf_coef": 0.2031594,
+                    "max_grad_norm": 0.9, "policy_kwargs": {"net_arch": {"pi": [64, 64], "vf": [64, 64]}}},
+    "disc_updates": 8,
+    "disc_batch": 128,
+}  # fmt: skip
 GAIL_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    "Hopper-v5": {"sac": _MUJOCO_OFF_POLICY, "td3": _MUJOCO_TD3},
+    "Hopper-v5": {"sac": _MUJOCO_OFF_POLICY, "td3": _MUJOCO_TD3, "ppo": _HOPPER_PPO},
     "HalfCheetah-v5": {"sac": _MUJOCO_OFF_POLICY, "td3": _MUJOCO_TD3},
 }
 """env id -> algo -> settings (see the module docstring)."""
