@@ -60,6 +60,15 @@ class ForkWall2D(StochasticEnv):
         std = np.stack([np.hypot(self.kappa * a[:, 1] * enters, self.sigma), np.zeros(len(obs))], 1)
         return mean, std
 
+    def modes(self, obs: np.ndarray, act: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The kernel's mode centres ``(B, 2, 2)`` (deflected left, right; the same point where the
+        step does not enter the wall's rows) and weights ``(B, 2)`` (the square's edge clip aside)."""
+        mean, _ = self.kernel_moments(obs, act)
+        a = np.clip(act, -1.0, 1.0)
+        enters = (obs[:, 1] < -self.wall[1]) & (mean[:, 1] >= -self.wall[1])
+        shift = np.stack([self.kappa * a[:, 1] * enters, np.zeros(len(obs))], 1)
+        return np.stack([mean - shift, mean + shift], 1), np.full((len(obs), 2), 0.5)
+
     def terminal(self, obs: np.ndarray) -> np.ndarray:
         """A crash: the position is inside the wall."""
         return (np.abs(obs[:, 0]) < self.wall[0]) & (np.abs(obs[:, 1]) < self.wall[1])

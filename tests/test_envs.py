@@ -153,10 +153,10 @@ def test_fork_wall_kernel_moments_match_the_true_kernel():
         np.testing.assert_allclose(draws.std(0), std[i], atol=0.02)
 
 
-@pytest.mark.parametrize("name", ["Fork2D", "UnevenFork2D", "RingKick2D"])
+@pytest.mark.parametrize("name", ["Fork2D", "UnevenFork2D", "RingKick2D", "ForkWall2D"])
 def test_true_samples_fall_on_the_closed_form_modes_with_their_weights(name):
     env = gym.make(f"genrl/{name}-v0").unwrapped
-    obs, act = np.array([[0.5, 1.0]]), np.array([[0.3, 0.9]])
+    obs, act = np.array([[0.5, 1.0 if name != "ForkWall2D" else -0.5]]), np.array([[0.3, 0.9]])
     centres, weights = env.modes(obs, act)
     draws, _ = env.sample_next(obs[0], act[0], 20_000, seed=0)
     dist = np.linalg.norm(draws[:, None] - centres[0][None], axis=-1)
