@@ -9,7 +9,10 @@ The same CEM planner (particles, closed-form reward and crash termination) plans
   actions push upward more often than not (so the wall's edge is visited).
 
 One JSON line per (model, seed): the episode return, whether it crashed, the step it first
-passed the wall's rows (or null), and the fit seconds; a bar chart of mean returns.
+passed the wall's rows (or null), the fit seconds, and the model's one-step fit where the kernel
+forks (``--probes`` pairs entering the wall's rows from below: the total variation of its mode
+weights, ``mode_tv``, and the energy distance to the true kernel, ``edge_energy_distance``);
+a bar chart of mean returns.
 
     python experiments/fork_wall_planning.py [--seeds 0 1 2 --models true best_gaussian gan ensemble]
 """
@@ -29,7 +32,9 @@ import genrl  # noqa: F401  (registers the genrl/ envs)
 from genrl.cli import parse_dataclass
 from genrl.plotting import bar_chart
 from genrl.rollout import collect, rollout
+from genrl.transitions import Transitions
 from genrl.worldmodel import make_world_model
+from genrl.worldmodel.evaluate import mode_weight_error, one_step_energy_distance
 from genrl.worldmodel.model_env import BatchedModelEnv
 from genrl.worldmodel.oracle import GaussianKernel, TrueKernel
 from genrl.worldmodel.planner import MPCPlanner
@@ -47,6 +52,8 @@ class Args:
     horizon: int = 12
     population: int = 300
     particles: int = 16
+    probes: int = 200
+    """(s, a) pairs at the wall's lower edge on which each model's one-step fit is scored"""
     threads: int = 1
     out: str = "results/fork_wall_planning.jsonl"
     """JSON lines are appended; (model, seed) pairs already there are skipped"""
@@ -55,6 +62,20 @@ class Args:
 def upward(rng: np.random.Generator) -> Any:
     """A data policy: a_x uniform, a_y uniform on [-0.3, 1] (the start is below the wall)."""
     return lambda obs: np.stack([rng.uniform(-1, 1, len(obs)), rng.uniform(-0.3, 1, len(obs))], 1).astype(np.float32)
+
+
+def edge_probes(n: int, seed: int) -> Transitions:
+    """``n`` (s, a) pairs whose step enters the wall's rows from just below it (where the kernel
+    forks), each with one true next state."""
+    rng = np.random.default_rng(seed + 777)
+    obs = np.stack([rng.uniform(-1, 1, n), rng.uniform(-0.7, -0.3, n)], 1)
+    act = np.stack([rng.uniform(-1, 1, n), rng.uniform(0.3, 1, n)], 1)
+    keep = obs[:, 1] + 0.5 * act[:, 1] >= -0.25
+    env = TrueKernel(ENV, seed).env
+    obs, act = obs[keep], act[keep]
+    nxt = np.concatenate([env.sample_next(o, a, 1, rng)[0] for o, a in zip(obs, act)])
+    zeros = np.zeros(len(obs), dtype=bool)
+    return Transitions(obs.astype(np.float32), act.astype(np.float32), nxt, np.zeros(len(obs), np.float32), zeros, zeros)
 
 
 def model_for(name: str, seed: int, args: Args) -> tuple[Any, float]:
@@ -91,6 +112,11 @@ def main(args: Args) -> None:
                    "crashed": bool(played.transitions.terminated.any()),
                    "passed_wall_at": int(passed[0]) + 1 if len(passed) else None,
                    "fit_seconds": round(fit_seconds, 1)}  # fmt: skip
+            probes = edge_probes(args.probes, seed)  # the one-step fit where the kernel forks
+            row.update(mode_weight_error(model, TrueKernel(ENV, seed).env, probes, seed=seed))
+            row["edge_energy_distance"] = one_step_energy_distance(model, TrueKernel(ENV, seed).env, probes, seed=seed)[
+                "energy_distance"
+            ]
             print(json.dumps(row), flush=True)
             with out.open("a") as f:
                 f.write(json.dumps(row) + "\n")
