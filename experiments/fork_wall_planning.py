@@ -5,8 +5,8 @@ The same CEM planner (particles, closed-form reward and crash termination) plans
 * ``true``: the env's own kernel (what a perfect model gives this planner);
 * ``best_gaussian``: one Gaussian per (s, a) with the kernel's true mean and standard deviation
   (the best any unimodal model can do; :class:`genrl.worldmodel.oracle.GaussianKernel`);
-* ``gan`` and ``ensemble``: world models fitted on ``transitions`` random transitions whose
-  actions push upward more often than not (so the wall's edge is visited).
+* ``gan``, ``gan5`` (five GAN members) and ``ensemble``: world models fitted on ``transitions``
+  random transitions whose actions push upward more often than not (so the wall's edge is visited).
 
 One JSON line per (model, seed): the episode return, whether it crashed, the step it first
 passed the wall's rows (or null), the fit seconds, and the model's one-step fit where the kernel
@@ -41,6 +41,8 @@ from genrl.worldmodel.planner import MPCPlanner
 from genrl.worldmodel.rewards import fork_wall_crash, fork_wall_reward
 
 ENV = "genrl/ForkWall2D-v0"
+LEARNED = {"gan": ("gan", {}), "gan5": ("gan", {"members": 5}), "ensemble": ("ensemble", {})}
+"""Fitted models by name: ``gan5`` is five GANs on bootstrap resamples, each draw from a random one."""
 
 
 @dataclass
@@ -86,7 +88,8 @@ def model_for(name: str, seed: int, args: Args) -> tuple[Any, float]:
     data = collect(ENV, args.transitions, policy=upward(np.random.default_rng(seed)), seed=seed)
     torch.manual_seed(seed)
     t0 = time.perf_counter()
-    model = make_world_model(name, 2, 2, seed=seed).fit(data, steps=args.fit_steps)
+    kind, options = LEARNED[name]
+    model = make_world_model(kind, 2, 2, seed=seed, **options).fit(data, steps=args.fit_steps)
     return model, time.perf_counter() - t0
 
 

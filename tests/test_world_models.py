@@ -250,3 +250,20 @@ def test_dyna_batches_mix_real_transitions_at_the_real_ratio():
         real.add(np.ones((1, 2)), np.ones((1, 2)), np.ones((1, 2)), np.ones(1), np.zeros(1), [{}])
     batch = mixed.sample(64)
     assert batch.observations.shape == (64, 2) and int(batch.rewards.sum()) == 16
+
+
+def test_gan_members_train_on_their_own_resamples_and_share_the_draws(tmp_path):
+    from genrl.worldmodel import WorldModel
+
+    data = collect("genrl/Fork2D-v0", 400, seed=0)
+    model = make_world_model("gan", 2, 2, hidden=(16, 16), members=3, seed=0).fit(data, steps=30, device="cpu")
+    g = [torch.cat([p.flatten() for p in G.parameters()]) for G in model.generators]
+    assert len(g) == 3 and not torch.equal(g[0], g[1])  # members differ
+    draws = model.sample(data.obs[:4], data.act[:4], 64)
+    assert draws.next_obs.shape == (4, 64, 2) and torch.isfinite(draws.next_obs).all()
+    loaded = WorldModel.load(model.save(tmp_path / "m.safetensors"), device="cpu")
+    assert loaded.members == 3
+    for a, b in zip(model.parameters(), loaded.parameters()):
+        assert torch.equal(a, b)
+    with pytest.raises(InputError, match="members"):
+        make_world_model("gan", 2, 2, members=0)

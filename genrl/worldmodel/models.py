@@ -34,7 +34,7 @@ from genrl.errors import CheckpointError, InputError
 from genrl.gan.losses import get_loss
 from genrl.gan.nets import MLPDiscriminator, MLPGenerator
 from genrl.gan.regularizers import energy_score
-from genrl.gan.update import AdversarialUpdate, Generator, Judgement, optimizer_step
+from genrl.gan.update import AdversarialUpdate, Discriminator, Generator, Judgement, optimizer_step
 from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.schedules import linear_lr_scale
 from genrl.spaces import flat_dims
@@ -294,8 +294,7 @@ class EnsembleWorldModel(WorldModel):
 
     def _updater(self, opts: dict[str, torch.optim.Optimizer]) -> Callable[[Tensor, Tensor], dict[str, Tensor]]:
         def update(c: Tensor, y: Tensor) -> dict[str, Tensor]:
-            # Bootstrap: each member sees its own resampling of the batch.
-            idx = torch.randint(len(c), (self.members, len(c)), device=c.device)
+            idx = bootstrap(len(c), self.members, c.device)  # each member sees its own resample
             mean, logvar = self._mean_logvar(c[idx])
             nll = (((mean - y[idx]) ** 2) * torch.exp(-logvar) + logvar).mean()
             loss = nll + 0.01 * (self.max_logvar.sum() - self.min_logvar.sum())
@@ -336,39 +335,58 @@ class GANWorldModel(WorldModel):
     :param energy_weight: weight of the energy score of two generator samples against the logged y,
         added to the generator's cost (0: a pure GAN). A strictly proper scoring rule, it keeps the
         modes the adversarial cost finds while sharpening each (see README, world-model quality).
+    :param members: independent generator/discriminator pairs, each trained on its own bootstrap
+        resample of every batch; each draw comes from a random member (PETS' TS1). One GAN models
+        the kernel's modes; members that disagree where data is thin add what it cannot know there.
     """
 
     kind = "gan"
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
                  loss: str = "non_saturating", latent_dim: int = 8, r1: float = 1.0, energy_weight: float = 1.0,
-                 discrete_actions: bool = False, lr_decay: bool = True) -> None:  # fmt: skip
+                 discrete_actions: bool = False, lr_decay: bool = True, members: int = 1) -> None:  # fmt: skip
         super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions, lr_decay)
         self.loss_name, self.latent_dim, self.r1, self.energy_weight = loss, latent_dim, r1, energy_weight
+        self.members = check_count(members, "members")
         self.cost = get_loss(loss)
         c_dim = obs_dim + act_dim
         # The core's nets: the context enters G as part of its input vector, and D judges (c, y).
-        self.G = MLPGenerator(latent_dim + c_dim, self.y_dim, self.hidden, norm="none")
-        self.D = MLPDiscriminator(c_dim + self.y_dim, self.hidden)
+        self.generators = nn.ModuleList(MLPGenerator(latent_dim + c_dim, self.y_dim, self.hidden, norm="none")
+                                        for _ in range(members))  # fmt: skip
+        self.discriminators = nn.ModuleList(MLPDiscriminator(c_dim + self.y_dim, self.hidden) for _ in range(members))
 
     def spec(self) -> dict[str, Any]:
         return {**super().spec(), "loss": self.loss_name, "latent_dim": self.latent_dim, "r1": self.r1,
-                "energy_weight": self.energy_weight}  # fmt: skip
+                "energy_weight": self.energy_weight, "members": self.members}  # fmt: skip
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+        # Files written before ``members`` existed hold one pair as ``G.`` / ``D.``.
+        for old, new in (("G.", "generators.0."), ("D.", "discriminators.0.")):
+            for key in [k for k in state_dict if k.startswith(prefix + old)]:
+                state_dict[prefix + new + key[len(prefix + old) :]] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     def _optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
-        return {"opt_g": torch.optim.Adam(self.G.parameters(), lr=lr, betas=(0.5, 0.999)),
-                "opt_d": torch.optim.Adam(self.D.parameters(), lr=lr, betas=(0.5, 0.999))}  # fmt: skip
+        opts: dict[str, torch.optim.Optimizer] = {}
+        for m, (G, D) in enumerate(zip(self.generators, self.discriminators)):
+            suffix = str(m) if m else ""  # member 0 keeps the names of one-pair checkpoints
+            opts[f"opt_g{suffix}"] = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
+            opts[f"opt_d{suffix}"] = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+        return opts
 
-    def _generate(self, c: Tensor) -> Tensor:
-        return self.G(torch.cat([torch.randn(len(c), self.latent_dim, device=c.device), c], 1))
+    def _generate(self, c: Tensor, member: int = 0) -> Tensor:
+        return self.generators[member](torch.cat([torch.randn(len(c), self.latent_dim, device=c.device), c], 1))
 
     def _updater(self, opts: dict[str, torch.optim.Optimizer]) -> Callable[[Tensor, Tensor], dict[str, Tensor]]:
         """The core's adversarial update on ``D(c, y)``, with the energy score as an extra generator cost."""
-        up = AdversarialUpdate(self.D, opts["opt_d"], self.cost, G=cast(Generator, self.G), opt_g=opts["opt_g"], r1=self.r1)
+        pairs = zip(self.generators, self.discriminators)
+        updates = [AdversarialUpdate(cast(Discriminator, D), opts[f"opt_d{m or ''}"], self.cost, G=cast(Generator, G),
+                                     opt_g=opts[f"opt_g{m or ''}"], r1=self.r1) for m, (G, D) in enumerate(pairs)]  # fmt: skip
 
-        def update(c: Tensor, y: Tensor) -> dict[str, Tensor]:
+        def update_member(m: int, c: Tensor, y: Tensor) -> dict[str, Tensor]:
+            up = updates[m]
             # Two draws per context when the energy score needs them; D sees the first.
-            fakes = self._generate(c.repeat(2, 1)).view(2, len(c), -1) if self.energy_weight else self._generate(c)[None]
+            fakes = self._generate(c.repeat(2, 1), m).view(2, len(c), -1) if self.energy_weight else self._generate(c, m)[None]
             fake = fakes[0]
             d_loss, _ = up.discriminator_loss(torch.cat([c, y], 1), torch.cat([c, fake.detach()], 1))
             up.step_discriminator(d_loss)
@@ -385,11 +403,30 @@ class GANWorldModel(WorldModel):
                 losses["energy_score"] = scores[0].detach()
             return losses
 
+        def update(c: Tensor, y: Tensor) -> dict[str, Tensor]:
+            if self.members == 1:
+                return update_member(0, c, y)
+            rows = [update_member(m, c[idx], y[idx]) for m, idx in enumerate(bootstrap(len(c), self.members, c.device))]
+            return {k: torch.stack([r[k] for r in rows]).mean() for k in rows[0]}
+
         return update
 
     def _sample_y(self, c: Tensor, n: int) -> Tensor:
-        B = c.shape[0]
-        return self._generate(c.repeat_interleave(n, 0)).view(B, n, -1)
+        rows = c.repeat_interleave(n, 0)
+        if self.members == 1:
+            return self._generate(rows).view(c.shape[0], n, -1)
+        owner = torch.randint(self.members, (len(rows),), device=c.device)
+        out = torch.empty(len(rows), self.y_dim, device=c.device)
+        for m in range(self.members):
+            mine = owner == m
+            if mine.any():
+                out[mine] = self._generate(rows[mine], m)
+        return out.view(c.shape[0], n, -1)
+
+
+def bootstrap(n: int, members: int, device: torch.device) -> Tensor:
+    """``(members, n)`` row indices: each member's resample (with replacement) of a batch of ``n``."""
+    return torch.randint(n, (members, n), device=device)
 
 
 class _Fit:
