@@ -30,7 +30,13 @@ from genrl.cli import parse_dataclass
 from genrl.plotting import bar_chart
 from genrl.rollout import collect
 from genrl.worldmodel import world_model_for
-from genrl.worldmodel.evaluate import mode_weight_error, model_energy_score, one_step_energy_distance, rollout_error
+from genrl.worldmodel.evaluate import (
+    mode_weight_error,
+    model_energy_score,
+    modes_apart,
+    one_step_energy_distance,
+    rollout_error,
+)
 
 # Model names this script accepts: the three models with their defaults, and two recipe ablations.
 VARIANTS: dict[str, tuple[str, dict]] = {
@@ -75,8 +81,12 @@ def main(args: Args) -> None:
                        "rollout_error": rollout_error(model, env_id, seed=seed)}  # fmt: skip
                 if hasattr(env.unwrapped, "sample_next"):
                     row.update(one_step_energy_distance(model, env.unwrapped, held_out[: args.probes], seed=seed))
-                if hasattr(env.unwrapped, "modes"):  # how much mass the model gives each mode
+                if hasattr(env.unwrapped, "modes"):  # how much mass the model gives each mode, and its fit
+                    # where the kernel's modes are apart (random probes are partly unimodal)
                     row.update(mode_weight_error(model, env.unwrapped, held_out[: args.probes], seed=seed))
+                    split = held_out[modes_apart(env.unwrapped, held_out)][: args.probes]
+                    ed = one_step_energy_distance(model, env.unwrapped, split, seed=seed)
+                    row.update({f"{k}_multimodal_probes": v for k, v in ed.items()})
                 if env_id == "genrl/Fork2D-v0":  # random probes are half unimodal; also score the clearly split ones
                     split = held_out[held_out.act[:, 1] > 0.5][: args.probes]  # modes >= 1 apart (20 noise std)
                     ed = one_step_energy_distance(model, env.unwrapped, split, seed=seed)

@@ -267,3 +267,22 @@ def test_gan_members_train_on_their_own_resamples_and_share_the_draws(tmp_path):
         assert torch.equal(a, b)
     with pytest.raises(InputError, match="members"):
         make_world_model("gan", 2, 2, members=0)
+
+
+def test_mode_weight_error_counts_mass_between_the_modes():
+    import gymnasium as gym
+
+    from genrl.worldmodel.evaluate import mode_weight_error
+    from genrl.worldmodel.models import Prediction
+
+    env = gym.make("genrl/Fork2D-v0").unwrapped
+    probes = collect("genrl/Fork2D-v0", 200, n_envs=2, seed=0)
+
+    class Average:  # every draw at the mean of the two modes: all mass off the modes
+        def sample(self, obs, act, n):
+            centres, _ = env.modes(np.asarray(obs, np.float64), np.asarray(act, np.float64))
+            x = torch.as_tensor(centres.mean(1), dtype=torch.float32)[:, None].expand(-1, n, -1)
+            zeros = torch.zeros(len(obs), n)
+            return Prediction(x, zeros, zeros.bool())
+
+    assert mode_weight_error(Average(), env, probes)["mode_tv"] == pytest.approx(1.0)
