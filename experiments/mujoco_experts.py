@@ -30,8 +30,10 @@ from genrl.gail.sb3 import learner_state, restore_learner
 from genrl.io import load_checkpoint, save_checkpoint
 from genrl.rollout import random_return, rollout
 
-TARGETS = {"Hopper-v5": 3000.0, "HalfCheetah-v5": 9000.0}
-"""Training stops early once the 5-episode evaluation return reaches this (about rl-zoo3's SAC figures)."""
+TARGETS = {"Hopper-v5": 2500.0, "HalfCheetah-v5": 9000.0}
+"""Training stops early once the 5-episode evaluation return reaches this. Hopper's evaluations swung
+between 740 and 2,400 from 175k to 300k steps, so its bar is 2,500 rather than a 3,000 a noisy
+evaluation may take long to touch."""
 
 
 @dataclass
