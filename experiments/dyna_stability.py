@@ -24,14 +24,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-from stable_baselines3 import SAC
 
 import genrl  # noqa: F401  (registers the genrl/ envs)
 from genrl.cli import parse_dataclass
 from genrl.cli.parsing import parse_variant
 from genrl.plotting import plot_learning_curves
 from genrl.worldmodel import make_world_model
-from genrl.worldmodel.dyna import DynaConfig, dyna_sac, evaluate
+from genrl.worldmodel.dyna import DynaConfig, dyna_sac, model_free_sac
 from genrl.worldmodel.oracle import TrueKernel
 from genrl.worldmodel.rewards import pendulum_reward
 
@@ -63,15 +62,6 @@ def model_for(kind: str, env_id: str, seed: int) -> Any:
     return make_world_model(kind, env.observation_space.shape[0], env.action_space.shape[0], seed=seed)
 
 
-def sac_curve(env_id: str, steps: int, eval_every: int, seed: int) -> list[dict[str, float]]:
-    agent = SAC("MlpPolicy", env_id, seed=seed, verbose=0, device="cpu", learning_starts=200)
-    curve = []
-    while agent.num_timesteps < steps:
-        agent.learn(eval_every, reset_num_timesteps=False)
-        curve.append({"env_steps": agent.num_timesteps, "return_mean": evaluate(agent, env_id, 3, seed)})
-    return curve
-
-
 def summary(curve: list[dict[str, float]], target: float) -> dict[str, Any]:
     first = next((i for i, r in enumerate(curve) if r["return_mean"] >= target), None)
     if first is None:
@@ -96,7 +86,7 @@ def main(args: Args) -> None:
                             continue
                         t0 = time.perf_counter()
                         if kind == "sac":
-                            curve = sac_curve(env_id, args.steps, args.eval_every, seed)
+                            curve = model_free_sac(env_id, args.steps, args.eval_every, seed, device="cpu")
                         else:
                             curve = dyna_sac(env_id, model_for(kind, env_id, seed), config, reward_fn=REWARDS.get(env_id),
                                              seed=seed, device="cpu")[1]  # fmt: skip

@@ -28,13 +28,12 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import torch
-from stable_baselines3 import SAC
 
 import genrl  # noqa: F401  (registers the genrl/ envs)
 from genrl.cli import parse_dataclass
 from genrl.plotting import plot_learning_curves
 from genrl.worldmodel import make_world_model
-from genrl.worldmodel.dyna import DynaConfig, dyna_sac, evaluate
+from genrl.worldmodel.dyna import DynaConfig, dyna_sac, model_free_sac
 from genrl.worldmodel.oracle import TrueKernel
 from genrl.worldmodel.pets import PETSConfig, mpc_loop
 from genrl.worldmodel.rewards import pendulum_reward
@@ -54,18 +53,9 @@ class Args:
     out: str = "results/mbrl_pendulum"
 
 
-def sac_curve(env_id: str, steps: int, eval_every: int, seed: int) -> list[dict[str, float]]:
-    agent = SAC("MlpPolicy", env_id, seed=seed, verbose=0, device="cpu", learning_starts=200)
-    curve = []
-    while agent.num_timesteps < steps:
-        agent.learn(eval_every, reset_num_timesteps=False)
-        curve.append({"env_steps": agent.num_timesteps, "return_mean": evaluate(agent, env_id, 3, seed)})
-    return curve
-
-
 def run(env_id: str, method: str, seed: int, args: Args) -> list[dict[str, float]]:
     if method == "sac":
-        return sac_curve(env_id, args.sac_steps, args.eval_every, seed)
+        return model_free_sac(env_id, args.sac_steps, args.eval_every, seed, device="cpu")
     if method == "true_mpc":
         kernel = gym.make("genrl/KickedPendulum-v0", **({"kick_prob": 0.0} if env_id == "Pendulum-v1" else {}))
         model = TrueKernel(kernel, seed)

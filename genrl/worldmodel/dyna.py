@@ -92,6 +92,17 @@ def evaluate(agent: SAC, env_id: str, episodes: int, seed: int) -> float:
     return rollout(agent, env_id, episodes, seed=seed + 10_000).mean_return
 
 
+def model_free_sac(env_id: str, steps: int, eval_every: int, seed: int = 0, device: str = "auto") -> list[dict[str, float]]:
+    """The model-free baseline on Dyna's evaluation grid: SB3 SAC (200 random steps first, as
+    Dyna's ``start_steps``) scored like :func:`dyna_sac` every ``eval_every`` real steps."""
+    agent = SAC("MlpPolicy", env_id, seed=seed, verbose=0, device=device, learning_starts=200)
+    curve = []
+    while agent.num_timesteps < steps:
+        agent.learn(eval_every, reset_num_timesteps=False)
+        curve.append({"env_steps": agent.num_timesteps, "return_mean": evaluate(agent, env_id, 3, seed)})
+    return curve
+
+
 def dyna_sac(
     env_id: str,
     model: WorldModel,
