@@ -74,13 +74,16 @@ def test_reward_net_reads_the_flag_and_ignores_the_action_in_the_absorbing_state
 
 
 def test_absorbing_states_teach_sac_to_reach_a_goal_that_plain_gail_avoids(demos):
-    """GAIL's reward -log(1 - D) is positive, so without absorbing states a learner is paid to never finish."""
+    """GAIL's reward -log(1 - D) is positive, so without absorbing states a learner is paid to never finish;
+    with them it finishes whether the discriminator sees recent rows or (DAC's way) the replay buffer."""
     returns = {}
-    for absorbing in (False, True):
+    for absorbing, source in ((False, "recent"), (True, "recent"), (True, "replay")):
         gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", absorbing=absorbing, seed=0, device="cpu",
-                         round_steps=250, algo_kwargs=SMALL_SAC).learn(2000)  # fmt: skip
-        returns[absorbing] = rollout(gail, "GenrlTestReach1D-v0", 10, seed=100).mean_return
-    assert returns[False] < -45 and returns[True] > -30, returns  # expert -6.6; never finishing -50
+                         round_steps=250, algo_kwargs=SMALL_SAC, disc_source=source).learn(2000)  # fmt: skip
+        returns[absorbing, source] = rollout(gail, "GenrlTestReach1D-v0", 10, seed=100).mean_return
+    assert returns[False, "recent"] < -45, returns  # expert -6.6; never finishing -50
+    assert returns[True, "recent"] > -30 and returns[True, "replay"] > -30, returns
+    assert gail.absorbing_repeats == 1  # the replay buffer holds each self-loop once, and so do the demo rows
     rb = gail.learner.replay_buffer
     flags = rb.observations[: rb.pos, 0, -1]
     assert rb.next_observations[: rb.pos, 0, -1].sum() == 2 * flags.sum() > 0  # each ending: into absorbing, and its loop
@@ -131,3 +134,14 @@ def test_td3_learner_trains_and_resumes(demos, tmp_path):
     for name, p in gail.learner.policy.state_dict().items():  # actor, critics and their targets
         torch.testing.assert_close(back.learner.policy.state_dict()[name], p)
     assert back.learn(600).learner.num_timesteps == 600
+
+
+def test_replay_source_draws_the_discriminators_policy_rows_from_the_replay_buffer(demos):
+    gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", round_steps=200,
+                     algo_kwargs=SMALL_SAC, disc_source="replay", disc_updates=3, disc_batch=50).learn(400)  # fmt: skip
+    x = gail._policy_inputs()
+    assert len(x) == 150 and x.shape[1] == gail.demo_x.shape[1]
+    with pytest.raises(InputError, match="off-policy"):
+        make_gail("GenrlTestReach1D-v0", demos, algo="ppo", n_envs=1, seed=0, device="cpu", disc_source="replay")
+    with pytest.raises(InputError, match="disc_source"):
+        make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", disc_source="window")

@@ -46,6 +46,17 @@ class RelabelingReplayBuffer(ReplayBuffer):
         return samples._replace(rewards=self.to_torch(rew.reshape(-1, 1).astype(np.float32)))
 
 
+def replay_rows(buffer: ReplayBuffer, n: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """``n`` stored transitions drawn uniformly: ``(obs, actions scaled to [-1, 1], next_obs, terminated)``,
+    the first env's columns (GAIL's off-policy learners run one env)."""
+    size = buffer.buffer_size if buffer.full else buffer.pos
+    if size == 0:
+        raise InputError("the learner's replay buffer is empty: no policy transitions to sample")
+    idx = rng.integers(size, size=n)
+    terminated = buffer.dones[idx, 0] * (1 - buffer.timeouts[idx, 0]) > 0
+    return buffer.observations[idx, 0], buffer.actions[idx, 0], buffer.next_observations[idx, 0], terminated
+
+
 def replay_buffer(learner: BaseAlgorithm) -> ReplayBuffer | None:
     """The learner's replay buffer, or ``None`` for an on-policy learner."""
     return cast(OffPolicyAlgorithm, learner).replay_buffer if isinstance(learner, OffPolicyAlgorithm) else None

@@ -12,7 +12,8 @@ Each round, top to bottom (:meth:`GAIL.train_step`):
    (:class:`~genrl.gail.wrappers.TransitionWindow`);
 2. the discriminator takes ``disc_updates`` steps of the core's adversarial update
    (:class:`~genrl.gan.update.AdversarialUpdate`: J(D) with optional one-sided label smoothing,
-   gradient penalty and an entropy bonus) on demonstration (real) vs. recent policy (fake) rows;
+   gradient penalty and an entropy bonus) on demonstration (real) vs. policy (fake) rows: the
+   recent ones, or (``disc_source="replay"``, DAC's way) the off-policy learner's whole replay buffer;
 3. a progress row is logged: discriminator accuracy on *held-out* demonstrations and on recent
    policy transitions — a signal that needs no true reward (both near 50% when the policy is
    indistinguishable from the expert) — and the mean true return of the last 10 episodes.
@@ -64,7 +65,7 @@ from genrl.gail.absorbing import AbsorbingFlag, AbsorbingReplayBuffer, add_flag
 from genrl.gail.demos import check_demos
 from genrl.gail.presets import gail_preset
 from genrl.gail.reward import RewardNet
-from genrl.gail.sb3 import RelabelingReplayBuffer, learner_state, replay_buffer, restore_learner
+from genrl.gail.sb3 import RelabelingReplayBuffer, learner_state, replay_buffer, replay_rows, restore_learner
 from genrl.gail.wrappers import WINDOW_FIELDS, RewardFn, RewardVecEnvWrapper, ScaledReward, TransitionWindow
 from genrl.gan.losses import get_loss
 from genrl.gan.update import AdversarialUpdate
@@ -94,6 +95,10 @@ class GAIL:
     :param round_steps: env steps per round (default: one rollout, ``n_steps * n_envs``, for an
         on-policy learner; 1000 otherwise).
     :param holdout: fraction of demos held out for the discriminator-accuracy progress signal.
+    :param disc_source: where the discriminator's policy rows come from: ``"recent"``, the last
+        ``max(2 * round_steps, disc_batch)`` transitions; ``"replay"`` (off-policy learners), the
+        learner's whole replay buffer, as DAC trains it — rows of old policies too, and the absorbing
+        transitions of every episode that ever terminated, once each (demos' absorbing rows once each as well).
     :param seed: seeds the demo split and the discriminator's minibatches.
     """
 
@@ -113,6 +118,7 @@ class GAIL:
         normalize_reward: bool = True,
         round_steps: int | None = None,
         holdout: float = 0.2,
+        disc_source: Literal["recent", "replay"] = "recent",
         seed: int = 0,
     ) -> None:
         self.config = {k: v for k, v in locals().items() if k not in ("self", "demos", "venv", "learner", "reward_net")}
@@ -122,6 +128,11 @@ class GAIL:
         if isinstance(replay_buffer(learner), AbsorbingReplayBuffer) and not (self.flagged and reward_net.absorbing):
             raise InputError("an AbsorbingReplayBuffer needs a reward net with absorbing=True and the venv wrapped in "
                              "AbsorbingFlag (the learner built on the wrapped venv)")  # fmt: skip
+        if disc_source not in ("recent", "replay"):
+            raise InputError(f"disc_source must be 'recent' or 'replay', got {disc_source!r}")
+        if disc_source == "replay" and replay_buffer(learner) is None:
+            raise InputError(f"disc_source='replay' needs an off-policy learner, got {type(learner).__name__}")
+        self.disc_source = disc_source
         self.demos, self.seed, self.reward_net, self.learner = demos, seed, reward_net, learner
         self.device = reward_net.obs_mean.device
         self.train_demos, self.heldout_demos = demos.split(holdout, seed=seed) if holdout else (demos, demos)
@@ -147,8 +158,10 @@ class GAIL:
         # A termination's absorbing state stands for the gamma / (1 - gamma) discounted steps spent
         # there, so the discriminator sees it that often; one row per termination (DAC's buffer) left
         # it valuing the absorbing state like the demos' mean state, and learners ended episodes on purpose.
+        # A replay buffer holds each absorbing self-loop once, as DAC's does.
         gamma = float(learner.gamma)  # type: ignore[attr-defined]
-        self.absorbing_repeats = max(1, round(gamma / (1.0 - gamma))) if reward_net.absorbing else 1
+        repeat = reward_net.absorbing and disc_source == "recent"
+        self.absorbing_repeats = max(1, round(gamma / (1.0 - gamma))) if repeat else 1
         self.absorbing_value = 0.0  # learned by TD through the absorbing self-loop, one backup per round
         # Demo inputs are fixed (the standardisation is the demos' own), so build them once.
         self.demo_x = self._transition_inputs(self.train_demos, self.absorbing_repeats)
@@ -158,11 +171,25 @@ class GAIL:
     def _reward(self, obs: np.ndarray, act: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray,
                 scale_actions: bool) -> np.ndarray:  # fmt: skip
         """The learned reward at the learner's discount; a replay buffer stores Box actions scaled to [-1, 1]."""
-        if scale_actions and isinstance(self.learner.action_space, spaces.Box):
-            low, high = self.learner.action_space.low, self.learner.action_space.high
-            act = low + (act + 1.0) * 0.5 * (high - low)
+        if scale_actions:
+            act = self._unscale(act)
         gamma = self.learner.gamma  # type: ignore[attr-defined]
         return self.reward_net.reward(obs, act, next_obs, terminated, gamma, absorbing_value=self.absorbing_value)
+
+    def _unscale(self, act: np.ndarray) -> np.ndarray:
+        """Box actions as a replay buffer stores them, in [-1, 1] -> the env's range."""
+        if not isinstance(self.learner.action_space, spaces.Box):
+            return act
+        low, high = self.learner.action_space.low, self.learner.action_space.high
+        return low + (act + 1.0) * 0.5 * (high - low)
+
+    def _policy_inputs(self) -> torch.Tensor:
+        """The discriminator's fake rows for this round (see ``disc_source``)."""
+        if self.disc_source == "recent":
+            return self.reward_net.transition_inputs(*self.window.recent(), repeats=self.absorbing_repeats)
+        buffer = cast(RelabelingReplayBuffer, replay_buffer(self.learner))
+        obs, act, next_obs, terminated = replay_rows(buffer, self.disc_updates * self.disc_batch, self.rng)
+        return self.reward_net.transition_inputs(obs, self._unscale(act), next_obs, terminated)
 
     def _transition_inputs(self, d: Transitions, repeats: int = 1) -> torch.Tensor:
         return self.reward_net.transition_inputs(d.obs, d.act, d.next_obs, d.terminated, repeats)
@@ -199,10 +226,10 @@ class GAIL:
 
     def train_step(self) -> dict[str, torch.Tensor]:
         """One round: the learner collects and trains on ``round_steps`` env steps under the learned
-        reward, then the discriminator takes ``disc_updates`` steps on the window of recent transitions
-        (``max(2 * round_steps, disc_batch)`` of them)."""
+        reward, then the discriminator takes ``disc_updates`` steps on demos against policy rows
+        (``disc_source``: the recent window or the learner's replay buffer)."""
         self.learner.learn(self.round_steps, reset_num_timesteps=False, callback=self._learner_callback)
-        policy_x = self.reward_net.transition_inputs(*self.window.recent(), repeats=self.absorbing_repeats)
+        policy_x = self._policy_inputs()
         loss = torch.stack([self._disc_step(policy_x) for _ in range(self.disc_updates)]).mean()
         if self.reward_net.absorbing:
             gamma = self.learner.gamma  # type: ignore[attr-defined]
