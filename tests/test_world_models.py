@@ -252,6 +252,23 @@ def test_dyna_batches_mix_real_transitions_at_the_real_ratio():
     assert batch.observations.shape == (64, 2) and int(batch.rewards.sum()) == 16
 
 
+def test_model_rollout_buffer_keeps_exactly_the_last_buffer_size_transitions():
+    """MBPO's retention: imagined batches wrap around SAC's buffer; the oldest rows go first."""
+    from stable_baselines3.common.buffers import ReplayBuffer
+
+    from genrl.worldmodel.dyna import _extend
+
+    box = gym.spaces.Box(-np.inf, np.inf, (1,))
+    buffer = ReplayBuffer(10, box, box, n_envs=1)
+    for start in (0, 7):  # two imagined batches of 7 rows: 14 rows through a buffer of 10
+        rows = np.arange(start, start + 7, dtype=np.float32)[:, None]
+        _extend(buffer, rows, rows + 0.5, rows, rows[:, 0], np.zeros(7))
+    assert buffer.full and buffer.pos == 4 and buffer.size() == 10
+    assert sorted(buffer.observations[:, 0, 0].tolist()) == list(range(4, 14))  # rows 0-3 were overwritten
+    np.testing.assert_array_equal(buffer.next_observations[:, 0, 0], buffer.observations[:, 0, 0] + 0.5)
+    assert buffer.sample(64).observations.min() >= 4
+
+
 def test_gan_members_train_on_their_own_resamples_and_share_the_draws(tmp_path):
     from genrl.worldmodel import WorldModel
 
