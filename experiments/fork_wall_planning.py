@@ -8,6 +8,10 @@ The same CEM planner (particles, closed-form reward and crash termination) plans
 * ``gan``, ``gan5`` (five GAN members) and ``ensemble``: world models fitted on ``transitions``
   random transitions whose actions push upward more often than not (so the wall's edge is visited).
 
+``--variants`` adds fitted models by name, ``name:kind:option=value,...`` over
+:func:`genrl.worldmodel.make_world_model`'s options (tuples as ``64x64``), e.g. ``gan_r01:gan:r1=0.1``;
+``--fit-only`` skips the episode and scores the one-step fit alone (for searching a model's recipe).
+
 One JSON line per (model, seed): the episode return, whether it crashed, the step it first
 passed the wall's rows (or null), the fit seconds, and the model's one-step fit where the kernel
 forks (``--probes`` pairs entering the wall's rows from below: the total variation of its mode
@@ -56,6 +60,10 @@ class Args:
     particles: int = 16
     probes: int = 200
     """(s, a) pairs at the wall's lower edge on which each model's one-step fit is scored"""
+    variants: list[str] = field(default_factory=list)
+    """more fitted models, name:kind:option=value,... (e.g. gan_r01:gan:r1=0.1), usable in --models"""
+    fit_only: bool = False
+    """score the one-step fit at the wall's edge only (no episode)"""
     threads: int = 1
     out: str = "results/fork_wall_planning.jsonl"
     """JSON lines are appended; (model, seed) pairs already there are skipped"""
@@ -80,6 +88,18 @@ def edge_probes(n: int, seed: int) -> Transitions:
     return Transitions(obs.astype(np.float32), act.astype(np.float32), nxt, np.zeros(len(obs), np.float32), zeros, zeros)
 
 
+def parse_model_variant(spec: str) -> tuple[str, tuple[str, dict[str, Any]]]:
+    """``name:kind:option=value,...`` -> (name, (kind, options)); numbers as ints or floats, ``AxB`` as tuples."""
+    name, kind, body = (spec.split(":", 2) + [""])[:3]
+
+    def value(v: str) -> Any:
+        if "x" in v:
+            return tuple(int(p) for p in v.split("x"))
+        return int(v) if v.lstrip("-").isdigit() else float(v)
+
+    return name, (kind, {k: value(v) for k, v in (item.split("=") for item in filter(None, body.split(",")))})
+
+
 def model_for(name: str, seed: int, args: Args) -> tuple[Any, float]:
     if name == "true":
         return TrueKernel(ENV, seed), 0.0
@@ -88,9 +108,21 @@ def model_for(name: str, seed: int, args: Args) -> tuple[Any, float]:
     data = collect(ENV, args.transitions, policy=upward(np.random.default_rng(seed)), seed=seed)
     torch.manual_seed(seed)
     t0 = time.perf_counter()
-    kind, options = LEARNED[name]
+    kind, options = {**LEARNED, **dict(map(parse_model_variant, args.variants))}[name]
     model = make_world_model(kind, 2, 2, seed=seed, **options).fit(data, steps=args.fit_steps)
     return model, time.perf_counter() - t0
+
+
+def play(model: Any, seed: int, args: Args) -> dict[str, Any]:
+    """One MPC episode through ``model``: its return, whether it crashed, the step it passed the wall."""
+    sim = BatchedModelEnv(model, reward_fn=fork_wall_reward, termination_fn=fork_wall_crash)
+    planner = MPCPlanner(sim, np.array([-1.0, -1.0]), np.array([1.0, 1.0]), horizon=args.horizon,
+                         population=args.population, elites=args.population // 10, iterations=4,
+                         particles=args.particles, seed=seed)  # fmt: skip
+    played = rollout(planner.act, ENV, 1, seed=seed, keep_transitions=True)
+    passed = np.flatnonzero(played.transitions.next_obs[:, 1] >= 0.25)
+    return {"return": float(played.returns[0]), "crashed": bool(played.transitions.terminated.any()),
+            "passed_wall_at": int(passed[0]) + 1 if len(passed) else None}  # fmt: skip
 
 
 def main(args: Args) -> None:
@@ -104,17 +136,9 @@ def main(args: Args) -> None:
             if (name, seed) in done:
                 continue
             model, fit_seconds = model_for(name, seed, args)
-            sim = BatchedModelEnv(model, reward_fn=fork_wall_reward, termination_fn=fork_wall_crash)
-            planner = MPCPlanner(sim, np.array([-1.0, -1.0]), np.array([1.0, 1.0]), horizon=args.horizon,
-                                 population=args.population, elites=args.population // 10, iterations=4,
-                                 particles=args.particles, seed=seed)  # fmt: skip
-            played = rollout(planner.act, ENV, 1, seed=seed, keep_transitions=True)
-            ys = played.transitions.next_obs[:, 1]
-            passed = np.flatnonzero(ys >= 0.25)
-            row = {"model": name, "seed": seed, "return": float(played.returns[0]),
-                   "crashed": bool(played.transitions.terminated.any()),
-                   "passed_wall_at": int(passed[0]) + 1 if len(passed) else None,
-                   "fit_seconds": round(fit_seconds, 1)}  # fmt: skip
+            row = {"model": name, "seed": seed, "fit_seconds": round(fit_seconds, 1)}
+            if not args.fit_only:
+                row.update(play(model, seed, args))
             probes = edge_probes(args.probes, seed)  # the one-step fit where the kernel forks
             row.update(mode_weight_error(model, TrueKernel(ENV, seed).env, probes, seed=seed))
             row["edge_energy_distance"] = one_step_energy_distance(model, TrueKernel(ENV, seed).env, probes, seed=seed)[
@@ -125,9 +149,9 @@ def main(args: Args) -> None:
                 f.write(json.dumps(row) + "\n")
             rows.append(row)
     means = {
-        m: float(np.mean([r["return"] for r in rows if r["model"] == m]))
+        m: float(np.mean([r["return"] for r in rows if r["model"] == m and "return" in r]))
         for m in args.models
-        if any(r["model"] == m for r in rows)
+        if any(r["model"] == m and "return" in r for r in rows)
     }
     bar_chart({"ForkWall2D": means}, out.with_suffix(".png"), "episode return (mean over seeds)", "MPC through each model")
 

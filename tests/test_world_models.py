@@ -46,6 +46,15 @@ def test_shapes_save_load_and_wrong_inputs(fork_data, tmp_path):
         make_world_model("vae", 2, 2)
 
 
+def test_gan_categories_are_a_discrete_choice_of_noise_and_survive_a_checkpoint(fork_data, tmp_path):
+    model = make_world_model("gan", 2, 2, hidden=(16,), categories=4, seed=0).fit(fork_data[:500], steps=20)
+    assert model.generators[0].categories == 4
+    back = WorldModel.load(model.save(tmp_path / "gan.safetensors"), device="cpu")
+    assert back.categories == 4 and back.sample(np.zeros((2, 2)), np.zeros((2, 2)), n=3).next_obs.shape == (2, 3, 2)
+    with pytest.raises(InputError, match="categories"):
+        make_world_model("gan", 2, 2, categories=9)  # more than the 8 noise entries
+
+
 def test_model_env_passes_check_env_and_trains_sb3(fork_data):
     import gymnasium as gym
     from gymnasium.utils.env_checker import check_env

@@ -53,8 +53,11 @@ TOY_RECIPES = {
     # The ring's σ (0.01) is magnified 2.5x for the discriminator (scale 0.4) and the
     # discriminator steps at twice the lr (TTUR): modes keep their width (spread 0.83 where the
     # 5k-step recipe shrank them to 0.69) with HQ 0.974 on tuning seed 100
-    # (experiments/gan_toy_sweep.py); 3x64 nets keep 30k steps within 2 minutes on one core.
-    "ring8": ToyRecipe(steps=30000, scale=0.4, d_lr_scale=2.0, hidden=(64, 64, 64), decay_fraction=0.6),
+    # (experiments/gan_toy_sweep.py); 3x64 nets keep 30k steps within 2 minutes on one core. The
+    # spread grows as the lr falls, so it decays over the last 90%: on tuning seeds 100-104 both
+    # costs then meet the ring goal in every seed (spread 0.82-0.91), where decaying over the last
+    # 60% left seed 103 at 0.79.
+    "ring8": ToyRecipe(steps=30000, scale=0.4, d_lr_scale=2.0, hidden=(64, 64, 64), decay_fraction=0.9),
     # TTUR (D at 4x the lr) and batch 512 keep every mode's width (spread 0.82-0.94) where the
     # 6k-step recipe shrank them; chosen on seeds 100-102 in experiments/gan_toy_sweep.py.
     "grid25": ToyRecipe(steps=40000, scale=2.0, decay_fraction=0.6, batch_size=512, d_lr_scale=4.0),

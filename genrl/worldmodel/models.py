@@ -335,6 +335,9 @@ class GANWorldModel(WorldModel):
     :param energy_weight: weight of the energy score of two generator samples against the logged y,
         added to the generator's cost (0: a pure GAN). A strictly proper scoring rule, it keeps the
         modes the adversarial cost finds while sharpening each (see README, world-model quality).
+    :param categories: make this many of the ``latent_dim`` noise entries one discrete choice
+        (:class:`~genrl.gan.nets.MLPGenerator`'s ``categories``), so the generator can send
+        outcomes to separate modes with no continuous path of samples between them (0: off).
     :param members: independent generator/discriminator pairs, each trained on its own bootstrap
         resample of every batch; each draw comes from a random member (PETS' TS1). One GAN models
         the kernel's modes; members that disagree where data is thin add what it cannot know there.
@@ -344,20 +347,25 @@ class GANWorldModel(WorldModel):
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
                  loss: str = "non_saturating", latent_dim: int = 8, r1: float = 1.0, energy_weight: float = 1.0,
-                 discrete_actions: bool = False, lr_decay: bool = True, members: int = 1) -> None:  # fmt: skip
+                 discrete_actions: bool = False, lr_decay: bool = True, members: int = 1,
+                 categories: int = 0) -> None:  # fmt: skip
         super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions, lr_decay)
+        if categories == 1 or not 0 <= categories <= latent_dim:
+            raise InputError(f"categories must be 0 or in [2, latent_dim={latent_dim}], got {categories}")
         self.loss_name, self.latent_dim, self.r1, self.energy_weight = loss, latent_dim, r1, energy_weight
+        self.categories = categories
         self.members = check_count(members, "members")
         self.cost = get_loss(loss)
         c_dim = obs_dim + act_dim
         # The core's nets: the context enters G as part of its input vector, and D judges (c, y).
-        self.generators = nn.ModuleList(MLPGenerator(latent_dim + c_dim, self.y_dim, self.hidden, norm="none")
-                                        for _ in range(members))  # fmt: skip
+        # The noise comes first in G's input, so ``categories`` picks among noise entries only.
+        self.generators = nn.ModuleList(MLPGenerator(latent_dim + c_dim, self.y_dim, self.hidden, norm="none",
+                                                     categories=categories) for _ in range(members))  # fmt: skip
         self.discriminators = nn.ModuleList(MLPDiscriminator(c_dim + self.y_dim, self.hidden) for _ in range(members))
 
     def spec(self) -> dict[str, Any]:
         return {**super().spec(), "loss": self.loss_name, "latent_dim": self.latent_dim, "r1": self.r1,
-                "energy_weight": self.energy_weight, "members": self.members}  # fmt: skip
+                "energy_weight": self.energy_weight, "members": self.members, "categories": self.categories}  # fmt: skip
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
         # Files written before ``members`` existed hold one pair as ``G.`` / ``D.``.
