@@ -95,14 +95,17 @@ def test_mpc_through_a_learned_model_beats_random_actions(fork_data, method):
     assert planned > random_return + 100, (planned, random_return)  # measured: about -30 vs. -224
 
 
-def test_dyna_sac_runs_real_steps_and_reports_a_curve():
+@pytest.mark.parametrize("retention", [5000, 1000])
+def test_dyna_sac_runs_real_steps_and_keeps_its_model_rollouts_within_retention(retention):
     from genrl.worldmodel.dyna import DynaConfig, dyna_sac
 
     cfg = DynaConfig(total_steps=120, start_steps=60, model_every=60, model_fit_steps=50, rollouts=64,
-                     updates_per_step=1, batch_size=32, buffer_size=5000, eval_every=60, eval_episodes=1)  # fmt: skip
+                     updates_per_step=1, batch_size=32, buffer_size=retention, eval_every=60, eval_episodes=1)  # fmt: skip
     agent, curve = dyna_sac("genrl/Fork2D-v0", make_world_model("mlp", 2, 2, hidden=(16,)), cfg)
     assert [row["env_steps"] for row in curve] == [60, 120] and all(np.isfinite(r["return_mean"]) for r in curve)
-    assert agent.replay_buffer.pos == (120 - 60 + 1) * 64  # one imagined batch per real step after the start
+    imagined = (120 - 60 + 1) * 64  # one imagined batch per real step after the start
+    rb = agent.replay_buffer
+    assert rb.size() == min(imagined, retention) and rb.pos == imagined % retention and rb.full == (imagined > retention)
 
 
 @pytest.mark.parametrize("batch, n", [(1, 1), (3, 2), (7, 5)])
