@@ -145,3 +145,38 @@ def test_replay_source_draws_the_discriminators_policy_rows_from_the_replay_buff
         make_gail("GenrlTestReach1D-v0", demos, algo="ppo", n_envs=1, seed=0, device="cpu", disc_source="replay")
     with pytest.raises(InputError, match="disc_source"):
         make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", disc_source="window")
+
+
+def test_absorbing_scale_is_the_flags_value_in_the_discriminators_input(tmp_path):
+    net = RewardNet(2, 1, discrete=False, absorbing=True, use_next_obs=True, absorbing_scale=10.0)
+    absorbing = np.array([[0.0, 0.0, 1.0]])
+    x = net.inputs(absorbing, np.array([[0.7]]), absorbing)
+    assert x.tolist() == [[0.0, 0.0, 10.0, 0.0, 0.0, 0.0, 10.0]]  # the action there is dropped
+    torch.testing.assert_close(x, net.absorbing_inputs(1))
+    assert RewardNet.load(net.save(tmp_path / "net.safetensors")).absorbing_scale == 10.0
+    with pytest.raises(InputError, match="absorbing_scale"):
+        RewardNet(2, 1, discrete=False, absorbing=True, absorbing_scale=0.0)
+
+
+@pytest.mark.parametrize("scale, judged_below_policy", [(1.0, False), (10.0, True)])
+def test_under_a_gradient_penalty_only_a_scaled_flag_lets_the_absorbing_state_look_fake(scale, judged_below_policy):
+    """The absorbing state's features are the demos' mean: with a penalty of 10, D's logit there
+    stays near the demos' unless the flag puts it further away (as on Hopper-v5, see RewardNet)."""
+    from genrl.gan.losses import get_loss
+    from genrl.gan.update import AdversarialUpdate
+
+    gen = torch.Generator().manual_seed(0)
+    net = RewardNet(6, 1, discrete=False, hidden=(64, 64), absorbing=True, absorbing_scale=scale)
+    demos = torch.randn(2000, 6, generator=gen)
+    policy = torch.randn(2000, 6, generator=gen) + 2.0  # off the demos' distribution
+    real = net.inputs(demos, torch.zeros(2000, 1))
+    fake = torch.cat([net.inputs(policy, torch.zeros(2000, 1)), net.absorbing_inputs(200)])  # 1 in 11 rows absorbing
+    up = AdversarialUpdate(net.D, torch.optim.Adam(net.parameters(), lr=1e-3), get_loss("non_saturating"),
+                           gradient_penalty=10.0)  # fmt: skip
+    for _ in range(600):
+        idx = torch.randint(2000, (128,), generator=gen)
+        loss, _ = up.discriminator_loss(real[idx], fake[torch.randint(len(fake), (128,), generator=gen)])
+        up.step_discriminator(loss)
+    with torch.no_grad():
+        absorbing_logit, policy_logit = net(net.absorbing_inputs(1)).item(), net(fake[:2000]).mean().item()
+    assert (absorbing_logit < policy_logit) == judged_below_policy, (absorbing_logit, policy_logit)

@@ -338,6 +338,7 @@ def make_gail(
     reward: str = "gail",
     use_next_obs: bool = False,
     absorbing: bool | Literal["auto"] = "auto",
+    absorbing_scale: float | None = None,
     disc_hidden: tuple[int, ...] | None = None,
     round_steps: int | None = None,
     bc_epochs: int = 0,
@@ -365,6 +366,9 @@ def make_gail(
         the learner's observations carrying the flag); PPO gets the absorbing state's TD-learned
         value in the reward of a terminal step. Measured in ``experiments/gail_absorbing.py``
         (results page), on envs whose episodes end in failure and at a goal.
+    :param absorbing_scale: the absorbing flag's value in the discriminator's input (default 1;
+        see :class:`~genrl.gail.reward.RewardNet`; the MuJoCo presets, whose discriminators have a
+        gradient penalty, use 10).
     :param disc_hidden: the discriminator's hidden widths (default 64, 64).
     :param round_steps: env steps per round (PPO: its rollout length times ``n_envs``; default 32
         per env; SAC: 1000).
@@ -379,6 +383,7 @@ def make_gail(
     algo_kwargs = {**entry.pop("algo_kwargs", {}), **(algo_kwargs or {})}
     n_envs = _first(n_envs, entry.pop("n_envs", None), 8)
     disc_hidden = tuple(_first(disc_hidden, entry.pop("disc_hidden", None), (64, 64)))
+    absorbing_scale = _first(absorbing_scale, entry.pop("absorbing_scale", None), 1.0)
     round_steps = _first(round_steps, entry.pop("round_steps", None))
     gail_kwargs = {**entry, **gail_kwargs}
     # The resolved settings, so that a checkpoint rebuilds this run even if the table changes.
@@ -402,7 +407,7 @@ def make_gail(
     act_dim = int(cast(spaces.Discrete, env.action_space).n) if discrete else demos.act.shape[1]
     torch.manual_seed(seed)
     reward_net = RewardNet(demos.obs.shape[1], act_dim, discrete, disc_hidden, reward, demos.obs.mean(0),
-                           demos.obs.std(0) + 1e-6, use_next_obs, absorbing).to(dev)  # fmt: skip
+                           demos.obs.std(0) + 1e-6, use_next_obs, absorbing, absorbing_scale).to(dev)  # fmt: skip
     n_envs = n_envs if algo == "ppo" else 1
     venv = make_vec_env(partial(make_env, env_id), n_envs=n_envs, seed=seed,
                         vec_env_cls=SubprocVecEnv if subproc else DummyVecEnv)  # fmt: skip
