@@ -141,6 +141,8 @@ def test_replay_source_draws_the_discriminators_policy_rows_from_the_replay_buff
                      algo_kwargs=SMALL_SAC, disc_source="replay", disc_updates=3, disc_batch=50).learn(400)  # fmt: skip
     x = gail._policy_inputs()
     assert len(x) == 150 and x.shape[1] == gail.demo_x.shape[1]
+    n_term = int(gail.train_demos.terminated.sum())  # the demos' side: one absorbing row per termination
+    assert n_term > 0 and len(gail.demo_x) == len(gail.train_demos) + n_term and int(gail.demo_x[:, 1].sum()) == n_term
     with pytest.raises(InputError, match="off-policy"):
         make_gail("GenrlTestReach1D-v0", demos, algo="ppo", n_envs=1, seed=0, device="cpu", disc_source="replay")
     with pytest.raises(InputError, match="disc_source"):
