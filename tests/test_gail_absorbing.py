@@ -56,7 +56,7 @@ def test_buffer_stores_terminal_as_absorbing_and_the_self_loop():
     absorbing = [0.0, 0.0, 1.0]
     assert rb.next_observations[1, 0].tolist() == absorbing and rb.dones[1, 0] == 0
     assert rb.observations[2, 0].tolist() == absorbing == rb.next_observations[2, 0].tolist()
-    assert rb.actions[2, 0].tolist() == [0.0] and rb.dones[2, 0] == 0
+    assert rb.actions[2, 0].tolist() == [0.0] and rb.dones[2, 0] == 1 and rb.timeouts[2, 0] == 0  # its value is in its reward
     assert rb.next_observations[3, 0].tolist() == s2[0].tolist() and rb.dones[3, 0] == 1 and rb.timeouts[3, 0] == 1
     with pytest.raises(InputError, match="one env"):
         AbsorbingReplayBuffer(10, space, spaces.Box(-1, 1, (1,), np.float32), "cpu", n_envs=2)

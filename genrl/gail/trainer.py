@@ -27,7 +27,8 @@ Episodes that end by *termination* are handled with DAC's absorbing state (``abs
 see :class:`~genrl.gail.reward.RewardNet`): demos and policy data both gain one absorbing row per
 termination, repeated gamma / (1 - gamma) times (the discounted time spent there), so the
 discriminator learns what ending an episode is worth. An off-policy learner stores the absorbing
-transitions in its replay buffer and bootstraps through them (:mod:`genrl.gail.absorbing`); an
+transitions in its replay buffer and bootstraps through the terminal one into the self-loop, whose
+reward is ``r(absorbing) + gamma * V`` (:mod:`genrl.gail.absorbing`); an
 on-policy one gets ``gamma * V`` in the reward of a terminal step, where V, the absorbing state's
 value, starts at 0 and takes one TD backup through the absorbing self-loop per round
 (``V <- r(absorbing) + gamma * V``), as a critic would learn it — not the instant
@@ -154,7 +155,7 @@ class GAIL:
         learner.set_env(self.venv)
         buffer = replay_buffer(learner)
         if isinstance(buffer, RelabelingReplayBuffer):
-            buffer.reward_fn = partial(self._reward, scale_actions=True)
+            buffer.reward_fn = partial(self._reward, scale_actions=True, relabelled=True)
         # A termination's absorbing state stands for the gamma / (1 - gamma) discounted steps spent
         # there, so the discriminator sees it that often; one row per termination (DAC's buffer) left
         # it valuing the absorbing state like the demos' mean state, and learners ended episodes on purpose.
@@ -169,12 +170,17 @@ class GAIL:
         self.history: list[Row] = []
 
     def _reward(self, obs: np.ndarray, act: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray,
-                scale_actions: bool) -> np.ndarray:  # fmt: skip
-        """The learned reward at the learner's discount; a replay buffer stores Box actions scaled to [-1, 1]."""
+                scale_actions: bool, relabelled: bool = False) -> np.ndarray:  # fmt: skip
+        """The learned reward at the learner's discount; a replay buffer stores Box actions scaled to [-1, 1].
+
+        Rewards relabelled at sample time use the absorbing state's value in closed form,
+        ``r(absorbing) / (1 - gamma)``: always the current discriminator's, so no stale opinion
+        of it is baked into a rollout (the reason the on-policy path learns V slowly instead)."""
         if scale_actions:
             act = self._unscale(act)
         gamma = self.learner.gamma  # type: ignore[attr-defined]
-        return self.reward_net.reward(obs, act, next_obs, terminated, gamma, absorbing_value=self.absorbing_value)
+        value = None if relabelled else self.absorbing_value
+        return self.reward_net.reward(obs, act, next_obs, terminated, gamma, absorbing_value=value)
 
     def _unscale(self, act: np.ndarray) -> np.ndarray:
         """Box actions as a replay buffer stores them, in [-1, 1] -> the env's range."""
@@ -189,7 +195,9 @@ class GAIL:
             return self.reward_net.transition_inputs(*self.window.recent(), repeats=self.absorbing_repeats)
         buffer = cast(RelabelingReplayBuffer, replay_buffer(self.learner))
         obs, act, next_obs, terminated = replay_rows(buffer, self.disc_updates * self.disc_batch, self.rng)
-        return self.reward_net.transition_inputs(obs, self._unscale(act), next_obs, terminated)
+        # DAC's buffer holds its absorbing rows already (its "terminations" are the self-loops).
+        explicit = isinstance(buffer, AbsorbingReplayBuffer)
+        return self.reward_net.transition_inputs(obs, self._unscale(act), next_obs, None if explicit else terminated)
 
     def _transition_inputs(self, d: Transitions, repeats: int = 1) -> torch.Tensor:
         return self.reward_net.transition_inputs(d.obs, d.act, d.next_obs, d.terminated, repeats)
