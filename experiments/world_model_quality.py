@@ -8,10 +8,14 @@ their modes in closed form (Fork2D, UnevenFork2D, RingKick2D) the total variatio
 mode weights (``mode_tv``, beside its sampling floor). One JSON line per run: env, model, seed,
 energy_distance, energy_distance_floor, energy_score, rollout_error, seconds; a bar plot per env.
 UnevenFork2D and RingKick2D were kept out of the models' recipe search: they check the defaults.
-``--models`` also takes the ablations in ``VARIANTS``.
+``--models`` also takes the ablations in ``VARIANTS``. MuJoCo envs (``genrl[mujoco]``): Hopper-v5
+is fitted on random transitions plus the committed SAC expert's (``--demos``), termination
+included; genrl/PushedHalfCheetah-v0 also gets the energy distance to its true kernel. Runs append
+to ``OUT.jsonl`` and skip what is there, so a long sweep resumes.
 
     python experiments/world_model_quality.py [--envs ... --models gan ensemble mlp --seeds 0 1 2]
     python experiments/world_model_quality.py --envs CartPole-v1 MountainCarContinuous-v0   # rollout error only
+    python experiments/world_model_quality.py --envs Hopper-v5 genrl/PushedHalfCheetah-v0 --out results/world_model_mujoco
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import genrl  # noqa: F401  (registers the envs)
 from genrl.cli import parse_dataclass
 from genrl.plotting import bar_chart
 from genrl.rollout import collect
+from genrl.transitions import Transitions
 from genrl.worldmodel import world_model_for
 from genrl.worldmodel.evaluate import (
     mode_weight_error,
@@ -36,6 +41,7 @@ from genrl.worldmodel.evaluate import (
     modes_apart,
     one_step_energy_distance,
     rollout_error,
+    termination_accuracy,
 )
 
 # Model names this script accepts: the three models with their defaults, and two recipe ablations.
@@ -59,6 +65,10 @@ class Args:
     probes: int = 200
     threads: int = 1
     out: str = "results/world_model_quality"
+    """plots go here; JSON lines are appended to OUT.jsonl, and (env, model, seed) already there are skipped"""
+    demos: str = "results/demos"
+    """an env with expert demonstrations here (ENV_sac.npz, from experiments/mujoco_experts.py) is fitted on
+    its random transitions plus the expert's, and scored on a held-out share of both"""
 
 
 def main(args: Args) -> None:
@@ -66,19 +76,31 @@ def main(args: Args) -> None:
     unknown = sorted(set(args.models) - set(VARIANTS))
     if unknown:
         raise SystemExit(f"unknown --models {unknown}; choose from {sorted(VARIANTS)}")
-    rows = []
+    lines = Path(f"{args.out}.jsonl")
+    rows = [json.loads(line) for line in lines.read_text().splitlines()] if lines.exists() else []
+    done = {(r["env"], r["model"], r["seed"]) for r in rows}
     for env_id in args.envs:
         env = gym.make(env_id)
+        expert = Path(args.demos) / f"{env_id.replace('/', '_')}_sac.npz"
         for seed in args.seeds:
+            if all((env_id, kind, seed) in done for kind in args.models):
+                continue
             data = collect(env_id, args.transitions, seed=seed)
+            if expert.exists():  # a mix of random-policy and expert-policy transitions
+                data = data.concat(Transitions.load(expert))
             train, held_out = data.split(0.1, seed=seed)
             for kind in args.models:
+                if (env_id, kind, seed) in done:
+                    continue
                 t0 = time.perf_counter()
                 base, options = VARIANTS[kind]
                 model = world_model_for(base, env, seed=seed, **options).fit(train, steps=args.steps, device="cpu")
                 row = {"env": env_id, "model": kind, "seed": seed, "seconds": round(time.perf_counter() - t0, 1),
+                       "transitions": len(data), "expert_transitions": len(data) - args.transitions,
                        "energy_score": model_energy_score(model, held_out[:2000]),
                        "rollout_error": rollout_error(model, env_id, seed=seed)}  # fmt: skip
+                if held_out.terminated.any():  # envs that end episodes: the learned termination's balanced accuracy
+                    row["termination_accuracy"] = termination_accuracy(model, held_out)
                 if hasattr(env.unwrapped, "sample_next"):
                     row.update(one_step_energy_distance(model, env.unwrapped, held_out[: args.probes], seed=seed))
                 if hasattr(env.unwrapped, "modes"):  # how much mass the model gives each mode, and its fit
@@ -92,6 +114,8 @@ def main(args: Args) -> None:
                     ed = one_step_energy_distance(model, env.unwrapped, split, seed=seed)
                     row.update({f"{k}_bimodal_probes": v for k, v in ed.items()})
                 print(json.dumps(row), flush=True)
+                with lines.open("a") as f:
+                    f.write(json.dumps(row) + "\n")
                 rows.append(row)
     for env_id in args.envs:
         key = "energy_distance" if any("energy_distance" in r for r in rows if r["env"] == env_id) else "energy_score"

@@ -315,3 +315,19 @@ def test_mode_weight_error_counts_mass_between_the_modes():
             return Prediction(x, zeros, zeros.bool())
 
     assert mode_weight_error(Average(), env, probes)["mode_tv"] == pytest.approx(1.0)
+
+
+def test_termination_accuracy_scores_a_learned_ending_above_chance():
+    from genrl.transitions import Transitions
+    from genrl.worldmodel.evaluate import termination_accuracy
+
+    rng = np.random.default_rng(0)
+    obs = rng.uniform(-1, 1, (4000, 2)).astype(np.float32)
+    act = rng.uniform(-1, 1, (4000, 2)).astype(np.float32)
+    nxt = obs + 0.2 * act
+    ended = nxt[:, 0] > 0.6  # the episode ends past a line (about 1 row in 5)
+    data = Transitions(obs, act, nxt, np.zeros(4000, np.float32), ended, np.zeros(4000, bool))
+    model = make_world_model("mlp", 2, 2, hidden=(32, 32), seed=0).fit(data[:3000], steps=600, device="cpu")
+    assert termination_accuracy(model, data[3000:]) > 0.9
+    with pytest.raises(InputError, match="terminated and ones that did not"):
+        termination_accuracy(model, data[3000:][~ended[3000:]])

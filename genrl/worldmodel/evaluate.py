@@ -95,6 +95,17 @@ def model_energy_score(model: WorldModel, data: Transitions, n_samples: int = 64
     return float(regularizers.energy_score(x, torch.as_tensor(data.next_obs) / scale))
 
 
+def termination_accuracy(model: WorldModel, data: Transitions, n_samples: int = 16) -> float:
+    """Balanced accuracy of the model's sampled terminations against logged ones: the mean of the
+    fraction of draws that end where the episode ended and that go on where it went on (0.5 is
+    chance; a model that never predicts an ending scores 0.5). ``data`` needs both kinds of rows."""
+    ended = np.asarray(data.terminated, dtype=bool)
+    if ended.all() or not ended.any():
+        raise InputError("termination_accuracy needs transitions that terminated and ones that did not")
+    predicted = model.sample(data.obs, data.act, n_samples).terminated.float().mean(1).cpu().numpy()
+    return float(0.5 * (predicted[ended].mean() + (1.0 - predicted[~ended]).mean()))
+
+
 def open_loop_rollouts(
     model: WorldModel, env_id: str, horizon: int = 20, episodes: int = 10, seed: int = 0
 ) -> list[tuple[np.ndarray, np.ndarray]]:
