@@ -54,10 +54,13 @@ def test_buffer_stores_terminal_as_absorbing_and_the_self_loop():
     rb.add(s, s2, a, np.zeros(1), np.array([True]), [{"TimeLimit.truncated": True}])  # cut by the time limit
     assert rb.pos == 4  # the termination took two rows
     absorbing = [0.0, 0.0, 1.0]
-    assert rb.next_observations[1, 0].tolist() == absorbing and rb.dones[1, 0] == 0
+    assert rb.next_observations[1, 0].tolist() == absorbing and rb.dones[1, 0] == 1 and rb.timeouts[1, 0] == 0
     assert rb.observations[2, 0].tolist() == absorbing == rb.next_observations[2, 0].tolist()
     assert rb.actions[2, 0].tolist() == [0.0] and rb.dones[2, 0] == 1 and rb.timeouts[2, 0] == 0  # its value is in its reward
     assert rb.next_observations[3, 0].tolist() == s2[0].tolist() and rb.dones[3, 0] == 1 and rb.timeouts[3, 0] == 1
+    rb.dones[1:3] = 0  # as buffers were saved before these rows were terminations
+    rb.end_absorbing_rows()
+    assert rb.dones[:4, 0].tolist() == [0, 1, 1, 1] and rb.timeouts[:4, 0].tolist() == [0, 0, 0, 1]
     with pytest.raises(InputError, match="one env"):
         AbsorbingReplayBuffer(10, space, spaces.Box(-1, 1, (1,), np.float32), "cpu", n_envs=2)
 
@@ -158,6 +161,8 @@ def test_absorbing_scale_is_the_flags_value_in_the_discriminators_input(tmp_path
     assert RewardNet.load(net.save(tmp_path / "net.safetensors")).absorbing_scale == 10.0
     with pytest.raises(InputError, match="absorbing_scale"):
         RewardNet(2, 1, discrete=False, absorbing=True, absorbing_scale=0.0)
+    with pytest.raises(InputError, match="absorbing_scale"):
+        RewardNet(2, 1, discrete=False, absorbing=True, absorbing_scale="10")
 
 
 @pytest.mark.parametrize("scale, judged_below_policy", [(1.0, False), (10.0, True)])
@@ -182,3 +187,17 @@ def test_under_a_gradient_penalty_only_a_scaled_flag_lets_the_absorbing_state_lo
     with torch.no_grad():
         absorbing_logit, policy_logit = net(net.absorbing_inputs(1)).item(), net(fake[:2000]).mean().item()
     assert (absorbing_logit < policy_logit) == judged_below_policy, (absorbing_logit, policy_logit)
+
+
+def test_sampled_absorbing_rows_carry_the_absorbing_states_value_in_closed_form(demos, tmp_path):
+    gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", round_steps=200,
+                     algo_kwargs=SMALL_SAC, disc_source="replay", absorbing_scale=10.0).learn(400)  # fmt: skip
+    rb, net, gamma = gail.learner.replay_buffer, gail.reward_net, gail.learner.gamma
+    ends = np.flatnonzero(rb.next_observations[: rb.pos, 0, -1] > 0)
+    i = int(ends[rb.observations[ends, 0, -1] == 0][0])  # a step into the absorbing state; i + 1 is its self-loop
+    rewards = rb._get_samples(np.array([i, i + 1])).rewards[:, 0].numpy()
+    value = net.absorbing_reward() / (1 - gamma)
+    step = net.reward(rb.observations[[i], 0], gail._unscale(rb.actions[[i], 0]), rb.next_observations[[i], 0])
+    np.testing.assert_allclose(rewards, [step[0] + gamma * value, value], rtol=1e-4)
+    back = GAIL.load(gail.save(tmp_path / "gail.safetensors"), device="cpu")
+    assert back.disc_source == "replay" and back.reward_net.absorbing_scale == 10.0 and back.absorbing_repeats == 1

@@ -2,17 +2,17 @@
 
 An episode that *terminates* (not one cut by a time limit) does not end in "nothing": its last
 transition leads to an absorbing state, and the absorbing state leads to itself forever. Both
-transitions go into the learner's replay buffer, so Q-learning bootstraps through the terminal
-one into the absorbing state's value, learned from the reward the discriminator gives the
-absorbing state — positive where the expert's episodes end there too (termination as the goal),
-small where only the learner's do (termination as failure).
+transitions go into the learner's replay buffer, and the discriminator, which sees the absorbing
+rows beside real ones, sets the reward there — positive where the expert's episodes end there too
+(termination as the goal), small where only the learner's do (termination as failure).
 
-The self-loop is stored as a termination whose reward, relabelled at sample time, is the absorbing
-state's whole discounted value r(absorbing) / (1 - γ) under the current discriminator, rather
-than bootstrapped by the critic as DAC does: the critic sees the
-self-loop in about 1% of its rows, and on Hopper-v5 its estimate there stayed near the values of
-real states (Q 26 against 32) while the discriminator's reward put it at 0.5; ending an episode
-looked nearly as good as living, and SAC's deterministic policy fell at once.
+The absorbing state's reward does not depend on the action, so its whole discounted value is
+r(absorbing) / (1 - γ) under the current discriminator. Both rows are stored as terminations and
+relabelled at sample time with that value added (times γ for the step into it), instead of
+leaving the critic to bootstrap it as DAC does: the critic sees the self-loop in about 1% of its
+rows, and only at action 0, and on Hopper-v5 its estimate there stayed near the values of real
+states (Q 26 against 32) while the discriminator's reward put it at 0.5; ending an episode looked
+nearly as good as living, and SAC's deterministic policy fell at once.
 
 The learner must tell the absorbing state from every real one, so its observations get one more
 feature, an "absorbing" flag: 0 in every real observation (:class:`AbsorbingFlag`), 1 in the
@@ -72,8 +72,8 @@ class AbsorbingFlag(VecEnvWrapper):
 class AbsorbingReplayBuffer(RelabelingReplayBuffer):
     """A relabelling replay buffer that stores DAC's absorbing transitions.
 
-    A terminated transition ``(s, a, s_T)`` is stored as ``(s, a, absorbing)``, not done, followed
-    by the self-loop ``(absorbing, 0, absorbing)``, done (its reward carries the absorbing state's
+    A terminated transition ``(s, a, s_T)`` is stored as ``(s, a, absorbing)``, followed by the
+    self-loop ``(absorbing, 0, absorbing)``, both done (their rewards carry the absorbing state's
     value, see the module docstring); a time-limit truncation is stored as it is. Observations
     carry the flag (:class:`AbsorbingFlag`); rewards come from the discriminator at sample time, as
     in :class:`~genrl.gail.sb3.RelabelingReplayBuffer`.
@@ -92,6 +92,12 @@ class AbsorbingReplayBuffer(RelabelingReplayBuffer):
         if not terminated:
             super().add(obs, next_obs, action, reward, done, infos)
             return
-        absorbing = self.absorbing.reshape(next_obs.shape)
-        super().add(obs, absorbing, action, reward, np.zeros_like(done), infos)
-        super().add(absorbing, absorbing, np.zeros_like(action), np.zeros_like(reward), np.ones_like(done), [{}])
+        absorbing, ended = self.absorbing.reshape(next_obs.shape), np.ones_like(done)
+        super().add(obs, absorbing, action, reward, ended, infos)
+        super().add(absorbing, absorbing, np.zeros_like(action), np.zeros_like(reward), ended, [{}])
+
+    def end_absorbing_rows(self) -> None:
+        """Mark every stored row into the absorbing state as a termination (no time-out), as
+        :meth:`add` stores them; buffers saved before it did held them as not done."""
+        into = self.next_observations[..., -1] > 0
+        self.dones[into], self.timeouts[into] = 1.0, 0.0

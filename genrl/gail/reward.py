@@ -40,7 +40,7 @@ class RewardNet(nn.Module):
     :param use_next_obs: judge (s, a, s') rather than (s, a).
     :param absorbing: DAC's absorbing state (Kostrikov et al. 2019): every observation gets an
         "absorbing" flag feature; an episode that *terminates* moves into the absorbing state
-        (standardised features 0, flag 1) and stays there under a zero action. The discriminator
+        (standardised features 0, flag ``absorbing_scale``) and stays there under a zero action. The discriminator
         sees these absorbing rows beside ordinary ones and so learns what ending an episode is
         worth, instead of every terminal step implicitly scoring 0 forever (which biases a
         positive reward towards survival and a negative one towards ending early). Observations
@@ -64,7 +64,8 @@ class RewardNet(nn.Module):
         REWARDS.get(reward)
         self.obs_dim, self.act_dim, self.discrete = obs_dim, act_dim, discrete
         self.hidden, self.reward_name = tuple(hidden), reward
-        if not (np.isfinite(absorbing_scale) and absorbing_scale > 0):
+        number = isinstance(absorbing_scale, (int, float)) and not isinstance(absorbing_scale, bool)
+        if not (number and np.isfinite(absorbing_scale) and absorbing_scale > 0):
             raise InputError(f"absorbing_scale must be a positive number, got {absorbing_scale}")
         self.use_next_obs, self.absorbing, self.absorbing_scale = use_next_obs, absorbing, float(absorbing_scale)
         self.state_dim = obs_dim + int(absorbing)

@@ -25,10 +25,11 @@ given at collection time.
 
 Episodes that end by *termination* are handled with DAC's absorbing state (``absorbing=True``,
 see :class:`~genrl.gail.reward.RewardNet`): demos and policy data both gain one absorbing row per
-termination, repeated gamma / (1 - gamma) times (the discounted time spent there), so the
+termination, repeated gamma / (1 - gamma) times (the discounted time spent there) when the
+discriminator learns from the recent window, once when it learns from the replay buffer, so the
 discriminator learns what ending an episode is worth. An off-policy learner stores the absorbing
-transitions in its replay buffer and bootstraps through the terminal one into the self-loop, whose
-reward is ``r(absorbing) + gamma * V`` (:mod:`genrl.gail.absorbing`); an
+transitions in its replay buffer, as terminations whose relabelled rewards carry the absorbing
+state's value in closed form, ``r(absorbing) / (1 - gamma)`` (:mod:`genrl.gail.absorbing`); an
 on-policy one gets ``gamma * V`` in the reward of a terminal step, where V, the absorbing state's
 value, starts at 0 and takes one TD backup through the absorbing self-loop per round
 (``V <- r(absorbing) + gamma * V``), as a critic would learn it — not the instant
@@ -98,8 +99,8 @@ class GAIL:
     :param holdout: fraction of demos held out for the discriminator-accuracy progress signal.
     :param disc_source: where the discriminator's policy rows come from: ``"recent"``, the last
         ``max(2 * round_steps, disc_batch)`` transitions; ``"replay"`` (off-policy learners), the
-        learner's whole replay buffer, as DAC trains it — rows of old policies too, and the absorbing
-        transitions of every episode that ever terminated, once each (demos' absorbing rows once each as well).
+        learner's replay buffer, as DAC trains it — rows of old policies too, and the absorbing
+        transitions of every termination still in it, once each (demos' absorbing rows once each as well).
     :param seed: seeds the demo split and the discriminator's minibatches.
     """
 
@@ -157,9 +158,11 @@ class GAIL:
         if isinstance(buffer, RelabelingReplayBuffer):
             buffer.reward_fn = partial(self._reward, scale_actions=True, relabelled=True)
         # A termination's absorbing state stands for the gamma / (1 - gamma) discounted steps spent
-        # there, so the discriminator sees it that often; one row per termination (DAC's buffer) left
-        # it valuing the absorbing state like the demos' mean state, and learners ended episodes on purpose.
-        # A replay buffer holds each absorbing self-loop once, as DAC's does.
+        # there, so the discriminator sees it that often in the recent window; one row per
+        # termination there left it valuing the absorbing state like the demos' mean state, and
+        # learners ended episodes on purpose. A replay buffer keeps every termination's row for
+        # long, so it holds each once, as DAC's does (with a gradient penalty, the flag then needs
+        # a larger absorbing_scale: see RewardNet).
         gamma = float(learner.gamma)  # type: ignore[attr-defined]
         repeat = reward_net.absorbing and disc_source == "recent"
         self.absorbing_repeats = max(1, round(gamma / (1.0 - gamma))) if repeat else 1
@@ -321,6 +324,9 @@ class GAIL:
             gail.reward_net.load_state_dict(s["reward_net"])
             gail.disc_opt.load_state_dict(s["disc_opt"])
             restore_learner(gail.learner, s["learner"], gail.device)
+            buffer = replay_buffer(gail.learner)
+            if isinstance(buffer, AbsorbingReplayBuffer):
+                buffer.end_absorbing_rows()  # checkpoints from before they were terminations
             if gail.scaled is not None and s["reward_rms"] is not None:
                 rms = gail.scaled.rms
                 rms.mean, rms.var, rms.count = (np.float64(v) for v in s["reward_rms"])
