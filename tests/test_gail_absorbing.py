@@ -61,8 +61,11 @@ def test_buffer_stores_terminal_as_absorbing_and_the_self_loop():
     rb.dones[1:3] = 0  # as buffers were saved before these rows were terminations
     rb.end_absorbing_rows()
     assert rb.dones[:4, 0].tolist() == [0, 1, 1, 1] and rb.timeouts[:4, 0].tolist() == [0, 0, 0, 1]
-    with pytest.raises(InputError, match="one env"):
-        AbsorbingReplayBuffer(10, space, spaces.Box(-1, 1, (1,), np.float32), "cpu", n_envs=2)
+    from genrl.gail.sb3 import RelabelingReplayBuffer
+
+    for cls in (AbsorbingReplayBuffer, RelabelingReplayBuffer):  # sampled rows' envs are SB3's secret
+        with pytest.raises(InputError, match="one env"):
+            cls(10, space, spaces.Box(-1, 1, (1,), np.float32), "cpu", n_envs=2)
 
 
 def test_reward_net_reads_the_flag_and_ignores_the_action_in_the_absorbing_state():

@@ -82,8 +82,6 @@ class AbsorbingReplayBuffer(RelabelingReplayBuffer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.n_envs != 1:
-            raise InputError(f"an absorbing-state replay buffer takes one env, got {self.n_envs}")
         self.absorbing = absorbing_state(self.obs_shape[0])
 
     def add(self, obs: np.ndarray, next_obs: np.ndarray, action: np.ndarray, reward: np.ndarray, done: np.ndarray,

@@ -28,12 +28,18 @@ class RelabelingReplayBuffer(ReplayBuffer):
     """An SB3 replay buffer whose sampled rewards come from the current discriminator at sample time.
 
     ``reward_fn(obs, scaled_actions, next_obs, terminated)`` gets the stored rows; a stored
-    ``done`` counts as a termination unless it was a time-limit timeout. It is attached after the
+    ``done`` counts as a termination unless it was a time-limit timeout. One env (SB3 does not say
+    which env each sampled row came from). The reward function is attached after the
     learner is built, not passed through ``replay_buffer_kwargs``: SB3 pickles those kwargs into
     every saved model, and a closure over the discriminator cannot be pickled.
     """
 
     reward_fn: Callable[..., np.ndarray] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.n_envs != 1:  # SB3 draws each sampled row's env at random and does not say which
+            raise InputError(f"a relabelling replay buffer takes one env, got {self.n_envs}")
 
     def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> Any:
         if self.reward_fn is None:
