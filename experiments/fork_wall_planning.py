@@ -153,7 +153,8 @@ def main(args: Args) -> None:
         for m in args.models
         if any(r["model"] == m and "return" in r for r in rows)
     }
-    bar_chart({"ForkWall2D": means}, out.with_suffix(".png"), "episode return (mean over seeds)", "MPC through each model")
+    if means:  # --fit-only runs play no episode
+        bar_chart({"ForkWall2D": means}, out.with_suffix(".png"), "episode return (mean over seeds)", "MPC through each model")
 
 
 if __name__ == "__main__":
