@@ -56,6 +56,8 @@ def test_demos_and_gail_commands(tmp_path):
     assert {"return_mean", "normalized_score", "env_steps", "seconds", "expert_return"} <= m.keys()
     assert (out / "policy.zip").exists() and (out / "reward.safetensors").exists() and (out / "learning_curve.png").exists()
     assert main(["gail", "--env", "Pendulum-v1", "--demos", str(demos), "--steps", "256", "--out", str(out), "--quiet"]) == 2
+    assert main(["gail", "--env", "CartPole-v1", "--demos", str(demos), "--disc-source", "replay", "--steps", "256",
+                 "--out", str(tmp_path / "ppo-replay"), "--quiet"]) == 2  # PPO has no replay buffer: one clear line  # fmt: skip
 
 
 WM_TRAIN = ["world-model", "train", "--env", "genrl/Fork2D-v0", "--transitions", "300", "--steps", "20"]
@@ -78,8 +80,12 @@ def test_gail_with_sac_saves_a_loadable_policy(tmp_path):
     record(SAC("MlpPolicy", "Pendulum-v1", seed=0, device="cpu"), "Pendulum-v1", 2, seed=0).save(demos)
     out = tmp_path / "gail"
     assert main(["gail", "--env", "Pendulum-v1", "--algo", "sac", "--demos", str(demos), "--steps", "600", "--out", str(out),
-                 "--quiet"]) == 0  # fmt: skip
+                 "--quiet", "--disc-source", "replay", "--absorbing-scale", "10"]) == 0  # fmt: skip
     assert json.loads((out / "metrics.json").read_text())["algo"] == "sac"
+    from genrl.gail import GAIL, RewardNet
+
+    assert RewardNet.load(out / "reward.safetensors").absorbing_scale == 10.0
+    assert GAIL.load(out / "checkpoint.safetensors", device="cpu").disc_source == "replay"
     assert SAC.load(out / "policy.zip", device="cpu").predict([0.0, 1.0, 0.0])[0].shape == (1,)
     assert (out / "reward.safetensors").exists() and (out / "learning_curve.png").exists()
 

@@ -96,9 +96,10 @@ def run_gail(args: GailJob) -> dict[str, Any]:
         gail = GAIL.load(ckpt, device=args.device)
     else:
         absorbing: bool | Literal["auto"] = "auto" if args.absorbing == "auto" else args.absorbing == "on"
+        source = {} if args.disc_source == "preset" else {"disc_source": args.disc_source}
         gail = make_gail(args.env, demos, algo=args.algo, reward=args.reward, bc_epochs=args.bc_epochs, seed=args.seed,
-                         use_next_obs=args.next_obs, absorbing=absorbing, subproc=args.subproc,
-                         device=args.device)  # fmt: skip
+                         use_next_obs=args.next_obs, absorbing=absorbing, absorbing_scale=args.absorbing_scale,
+                         subproc=args.subproc, device=args.device, **source)  # fmt: skip
     gail.learn(args.steps, progress=not args.quiet, tensorboard_dir=args.out / "tensorboard" if args.tensorboard else None,
                checkpoint_path=ckpt, checkpoint_every=args.checkpoint_every)  # fmt: skip
     train_seconds = gail.history[-1]["seconds"] if gail.history else time.perf_counter() - t0

@@ -214,6 +214,11 @@ class GailJob(Resumable):
     """the discriminator judges (s, a, s') instead of (s, a)"""
     absorbing: Literal["auto", "on", "off"] = "auto"
     """DAC absorbing states for terminated episodes (auto: on when the demonstrations' episodes terminate)"""
+    disc_source: Literal["preset", "recent", "replay"] = "preset"
+    """the discriminator's policy rows: the recent transitions, or the replay buffer (sac, td3) as DAC
+    does (preset: the env's entry in genrl.gail.GAIL_PRESETS, else recent)"""
+    absorbing_scale: float | None = None
+    """the absorbing flag's value in the discriminator's input (default: the env's preset, else 1)"""
     checkpoint_every: int = field(default=10_000, metadata=at_least(0))
     """env steps between checkpoints (0: only at the end)"""
 
