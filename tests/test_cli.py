@@ -57,7 +57,7 @@ def test_demos_and_gail_commands(tmp_path):
     assert (out / "policy.zip").exists() and (out / "reward.safetensors").exists() and (out / "learning_curve.png").exists()
     assert main(["gail", "--env", "Pendulum-v1", "--demos", str(demos), "--steps", "256", "--out", str(out), "--quiet"]) == 2
     assert main(["gail", "--env", "CartPole-v1", "--demos", str(demos), "--disc-source", "replay", "--steps", "256",
-                 "--out", str(tmp_path / "ppo-replay"), "--quiet"]) == 2  # PPO has no replay buffer: one clear line  # fmt: skip
+                 "--out", str(tmp_path / "ppo-replay"), "--quiet"]) == 2  # PPO has no replay buffer  # fmt: skip
 
 
 WM_TRAIN = ["world-model", "train", "--env", "genrl/Fork2D-v0", "--transitions", "300", "--steps", "20"]
