@@ -96,7 +96,7 @@ def run_gail(args: GailJob) -> dict[str, Any]:
         gail = GAIL.load(ckpt, device=args.device)
     else:
         absorbing: bool | Literal["auto"] = "auto" if args.absorbing == "auto" else args.absorbing == "on"
-        source = {} if args.disc_source == "preset" else {"disc_source": args.disc_source}
+        source: dict[str, Any] = {} if args.disc_source == "preset" else {"disc_source": args.disc_source}
         gail = make_gail(args.env, demos, algo=args.algo, reward=args.reward, bc_epochs=args.bc_epochs, seed=args.seed,
                          use_next_obs=args.next_obs, absorbing=absorbing, absorbing_scale=args.absorbing_scale,
                          subproc=args.subproc, device=args.device, **source)  # fmt: skip
