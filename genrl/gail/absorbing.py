@@ -14,9 +14,10 @@ rows, and only at action 0, and on Hopper-v5 its estimate there stayed near the 
 states (Q 26 against 32) while the discriminator's reward put it at 0.5; ending an episode looked
 nearly as good as living, and SAC's deterministic policy fell at once.
 
-The learner must tell the absorbing state from every real one, so its observations get one more
-feature, an "absorbing" flag: 0 in every real observation (:class:`AbsorbingFlag`), 1 in the
-absorbing state, whose other features are 0. The reward net reads the same flag
+The absorbing rows live in the learner's replay buffer, where the discriminator draws them from
+(``disc_source="replay"``), so the learner's observations get one more feature, an "absorbing"
+flag: 0 in every real observation (:class:`AbsorbingFlag`), 1 in the absorbing state, whose other
+features are 0. The reward net reads the same flag
 (:class:`~genrl.gail.reward.RewardNet` with ``absorbing=True`` takes observations with or
 without it). A policy trained this way acts on observations with the trailing 0:
 :meth:`GAIL.predict <genrl.gail.trainer.GAIL.predict>` appends it.

@@ -198,7 +198,7 @@ class GAIL:
             return self.reward_net.transition_inputs(*self.window.recent(), repeats=self.absorbing_repeats)
         buffer = cast(RelabelingReplayBuffer, replay_buffer(self.learner))
         obs, act, next_obs, terminated = replay_rows(buffer, self.disc_updates * self.disc_batch, self.rng)
-        # DAC's buffer holds its absorbing rows already (its "terminations" are the self-loops).
+        # DAC's buffer holds its absorbing rows already: its terminations are those rows themselves.
         explicit = isinstance(buffer, AbsorbingReplayBuffer)
         return self.reward_net.transition_inputs(obs, self._unscale(act), next_obs, None if explicit else terminated)
 
