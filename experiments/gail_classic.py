@@ -2,11 +2,14 @@
 
 Per env: train an expert with ``genrl.gail.train_expert`` (the ``genrl demos train-expert``
 settings), record 10 episodes, then for each seed and method train and log the normalised score
-((learner - random) / (expert - random)) against env steps and seconds. One JSON line per run
-(env, method, seed, env_steps, return_mean, normalized_score, seconds, steps_to_95, seconds_to_95)
-and one figure of return vs. env steps for all methods.
+((learner - random) / (expert - random)) against env steps and seconds. One JSON line per run,
+appended to ``OUT.jsonl`` (env, method, seed, env_steps, return_mean, normalized_score, seconds,
+steps_to_95, seconds_to_95, gail_kwargs, curve); runs already there are skipped, so a killed sweep
+resumes. One figure of return vs. env steps per env for all methods. ``--variant NAME:JSON`` runs
+GAIL with other make_gail options beside the defaults.
 
     python experiments/gail_classic.py [--envs CartPole-v1 Pendulum-v1 --seeds 0 1 2]
+    python experiments/gail_classic.py --envs Pendulum-v1 --methods gail --variant 'replay:{"disc_source": "replay"}'
 """
 
 from __future__ import annotations
@@ -34,48 +37,76 @@ class Args:
     eval_every: int = 2048
     threads: int = 1
     out: str = "results/gail_classic"
+    """figures go here; one JSON line per run is appended to OUT.jsonl, and runs already there are skipped"""
+    methods: list[str] = field(default_factory=lambda: ["gail", "bc"])
+    variant: str = ""
+    """NAME:JSON, make_gail options for GAIL (e.g. 'replay:{"disc_source": "replay"}'); its lines' method
+    is gail_<algo>_NAME, so variants and the defaults sit side by side"""
 
 
 def main(args: Args) -> None:
     torch.set_num_threads(args.threads)
+    lines = Path(args.out).with_suffix(".jsonl")
+    rows = [json.loads(line) for line in lines.read_text().splitlines()] if lines.exists() else []
+    name, _, options = args.variant.partition(":")
+    gail_kwargs = json.loads(options) if options else {}
     for env_id in args.envs:
+        gail_algo = "ppo" if env_id == "CartPole-v1" else "sac"
+        # BC trains the PPO policy (categorical or Gaussian) on the demos and takes no env steps
+        runs = {
+            f"gail_{gail_algo}" + (f"_{name}" if name else ""): (gail_algo, 0, args.steps, gail_kwargs),
+            "bc": ("ppo", 50, 0, {}),
+        }
+        runs = {m: r for m, r in runs.items() if m.split("_")[0] in args.methods}
+        todo = [(m, seed) for seed in args.seeds for m in runs
+                if not any((r["env"], r["method"], r["seed"]) == (env_id, m, seed) for r in rows)]  # fmt: skip
+        if not todo:
+            continue
         expert = train_expert(env_id, seed=0, device="cpu")
         demos = record(expert, env_id, args.episodes, seed=0)
         expert_ret, rand_ret = float(np.mean(demos.meta["episode_returns"])), random_return(env_id)
-        curves: dict[str, list] = {}
-        bc_returns: list[float] = []
-        for seed in args.seeds:
-            gail_algo = "ppo" if env_id == "CartPole-v1" else "sac"
-            # BC trains the PPO policy (categorical or Gaussian) on the demos and takes no env steps
-            for method, algo, bc_epochs, steps in ((f"gail_{gail_algo}", gail_algo, 0, args.steps), ("bc", "ppo", 50, 0)):
+        for method, seed in todo:
+            algo, bc_epochs, steps, kwargs = runs[method]
+            t0 = time.perf_counter()
+            gail = make_gail(env_id, demos, algo=algo, bc_epochs=bc_epochs, seed=seed, device="cpu", **kwargs)
+            curve, reached, train_seconds = [], None, time.perf_counter() - t0  # BC pretraining counts
+            while True:  # train in chunks; evaluation time is not counted as training time
                 t0 = time.perf_counter()
-                gail = make_gail(env_id, demos, algo=algo, bc_epochs=bc_epochs, seed=seed, device="cpu")
-                curve, reached, train_seconds = [], None, time.perf_counter() - t0  # BC pretraining counts
-                while True:  # train in chunks; evaluation time is not counted as training time
-                    t0 = time.perf_counter()
-                    gail.learn(min(gail.learner.num_timesteps + args.eval_every, steps))
-                    train_seconds += time.perf_counter() - t0
-                    ret = float(np.mean(record(gail, env_id, 5, seed=seed + 500).meta["episode_returns"]))
-                    curve.append({"env_steps": gail.learner.num_timesteps, "return_mean": ret, "seconds": train_seconds})
-                    if reached is None and (ret - rand_ret) / (expert_ret - rand_ret) >= 0.95:
-                        reached = (gail.learner.num_timesteps, train_seconds)
-                    if gail.learner.num_timesteps >= steps:
-                        break
-                seconds = train_seconds
-                ret = float(np.mean(record(gail, env_id, 10, seed=seed + 1000).meta["episode_returns"]))
-                row = {"env": env_id, "method": method, "seed": seed, "env_steps": gail.learner.num_timesteps,
-                       "return_mean": ret, "normalized_score": (ret - rand_ret) / (expert_ret - rand_ret),
-                       "seconds": round(seconds, 1), "expert_return": expert_ret, "random_return": rand_ret,
-                       "steps_to_95": reached[0] if reached else None,
-                       "seconds_to_95": round(reached[1], 1) if reached else None}  # fmt: skip
-                print(json.dumps(row), flush=True)
-                if method == "bc":
-                    bc_returns.append(ret)
-                else:
-                    curves.setdefault(method, []).append(curve)
-        refs = {"expert": expert_ret, "random": rand_ret, "BC (mean)": float(np.mean(bc_returns))}
-        plot_learning_curves(curves, Path(args.out) / f"{env_id}_return_vs_steps.png", x="env_steps", y="return_mean",
-                             title=f"{env_id}: return vs. env steps, {args.episodes} demo episodes", refs=refs)  # fmt: skip
+                gail.learn(min(gail.learner.num_timesteps + args.eval_every, steps))
+                train_seconds += time.perf_counter() - t0
+                ret = float(np.mean(record(gail, env_id, 5, seed=seed + 500).meta["episode_returns"]))
+                curve.append({"env_steps": gail.learner.num_timesteps, "return_mean": ret, "seconds": train_seconds})
+                if reached is None and (ret - rand_ret) / (expert_ret - rand_ret) >= 0.95:
+                    reached = (gail.learner.num_timesteps, train_seconds)
+                if gail.learner.num_timesteps >= steps:
+                    break
+            ret = float(np.mean(record(gail, env_id, 10, seed=seed + 1000).meta["episode_returns"]))
+            row = {"env": env_id, "method": method, "seed": seed, "env_steps": gail.learner.num_timesteps,
+                   "return_mean": ret, "normalized_score": (ret - rand_ret) / (expert_ret - rand_ret),
+                   "seconds": round(train_seconds, 1), "expert_return": expert_ret, "random_return": rand_ret,
+                   "steps_to_95": reached[0] if reached else None,
+                   "seconds_to_95": round(reached[1], 1) if reached else None, "gail_kwargs": kwargs,
+                   "curve": curve if bc_epochs == 0 else []}  # fmt: skip
+            print(json.dumps({k: v for k, v in row.items() if k != "curve"}), flush=True)
+            with lines.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+            rows.append(row)
+        plot(rows, env_id, Path(args.out), args.episodes)
+
+
+def plot(rows: list[dict], env_id: str, out: Path, episodes: int) -> None:
+    """Return vs. env steps for every GAIL method with curves in the lines, BC's mean as a reference."""
+    mine = [r for r in rows if r["env"] == env_id]
+    curves: dict[str, list] = {}
+    for r in mine:
+        if r.get("curve"):
+            curves.setdefault(r["method"], []).append(r["curve"])
+    refs = {"expert": mine[0]["expert_return"], "random": mine[0]["random_return"]}
+    bc = [r["return_mean"] for r in mine if r["method"] == "bc"]
+    if bc:
+        refs["BC (mean)"] = float(np.mean(bc))
+    plot_learning_curves(curves, out / f"{env_id}_return_vs_steps.png", x="env_steps", y="return_mean",
+                         title=f"{env_id}: return vs. env steps, {episodes} demo episodes", refs=refs)  # fmt: skip
 
 
 if __name__ == "__main__":
