@@ -46,7 +46,7 @@ class RelabelingReplayBuffer(ReplayBuffer):
             raise InputError("this relabelling replay buffer has no reward function; GAIL attaches one when it starts")
         samples = super()._get_samples(batch_inds, env)
         env_idx = np.zeros(len(batch_inds), dtype=int)
-        terminated = self.dones[batch_inds, env_idx] * (1 - self.timeouts[batch_inds, env_idx]) > 0
+        terminated = _terminated(self, batch_inds)
         rew = self.reward_fn(self.observations[batch_inds, env_idx], self.actions[batch_inds, env_idx],
                              self.next_observations[batch_inds, env_idx], terminated)  # fmt: skip
         return samples._replace(rewards=self.to_torch(rew.reshape(-1, 1).astype(np.float32)))
@@ -59,8 +59,12 @@ def replay_rows(buffer: ReplayBuffer, n: int, rng: np.random.Generator) -> tuple
     if size == 0:
         raise InputError("the learner's replay buffer is empty: no policy transitions to sample")
     idx = rng.integers(size, size=n)
-    terminated = buffer.dones[idx, 0] * (1 - buffer.timeouts[idx, 0]) > 0
-    return buffer.observations[idx, 0], buffer.actions[idx, 0], buffer.next_observations[idx, 0], terminated
+    return buffer.observations[idx, 0], buffer.actions[idx, 0], buffer.next_observations[idx, 0], _terminated(buffer, idx)
+
+
+def _terminated(buffer: ReplayBuffer, idx: np.ndarray) -> np.ndarray:
+    """Which stored rows ``idx`` (env 0) ended their episode by termination, not a time limit."""
+    return buffer.dones[idx, 0] * (1 - buffer.timeouts[idx, 0]) > 0
 
 
 def replay_buffer(learner: BaseAlgorithm) -> ReplayBuffer | None:
