@@ -46,14 +46,19 @@ from genrl.gan.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator,
 from genrl.gan.regularizers import EMA, HistoricalAverage
 from genrl.gan.update import AdversarialUpdate, Classifier, Generator, feature_matching, historical_averaging
 from genrl.io import fingerprint, load_checkpoint, restoring
+from genrl.schedules import linear_lr_scale
 from genrl.training import Callback, Row, capture_rng, resume_streams, run, split_streams
 from genrl.utils import resolve_device
 from genrl.validation import as_float_tensor
 
+_SALIMANS_MNIST: dict[str, Any] = {"hidden": (1000, 500, 250, 250, 250), "generator_hidden": (500, 500),
+                                   "input_noise": 0.3, "hidden_noise": 0.5, "lr": 3e-3, "batch_size": 100}  # fmt: skip
 PRESETS: dict[str, dict[str, Any]] = {
     # Salimans et al.'s permutation-invariant MNIST model (their D widths, noise and Adam settings).
-    "mnist": {"hidden": (1000, 500, 250, 250, 250), "generator_hidden": (500, 500), "input_noise": 0.3,
-              "hidden_noise": 0.5, "lr": 3e-3, "batch_size": 100, "max_steps": 18000},
+    "mnist": {**_SALIMANS_MNIST, "max_steps": 18000},
+    # The same model sized to an hour on one CPU core with bf16 autocast (for CPUs with AVX-512
+    # BF16 or AMX, and GPUs; elsewhere set amp=False): 80k steps, the lr decayed to 0 over the second half.
+    "mnist_fast": {**_SALIMANS_MNIST, "max_steps": 80000, "decay_fraction": 0.5, "amp": True},
     # Smaller nets for sklearn's 8x8 digits (64 features, 1,257 training rows).
     "digits": {"hidden": (500, 250, 250), "generator_hidden": (256, 256), "input_noise": 0.1,
                "hidden_noise": 0.3, "lr": 3e-3, "batch_size": 100, "max_steps": 3000},
@@ -86,6 +91,11 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         warmed up as ``min(polyak_decay, (1 + t) / (10 + t))`` at step t, so short fits predict from
         recent weights rather than from the initial ones.
     :param lr: Adam learning rate (β1 = 0.5) for both players.
+    :param decay_fraction: the lr decays linearly to 0 over the last ``decay_fraction`` of
+        ``max_steps`` (0: constant lr). The schedule follows ``max_steps``, not ``max_seconds``.
+    :param amp: run the nets' forward passes under bfloat16 autocast (weights, optimiser state and
+        losses stay float32). Faster on GPUs and on CPUs with AVX-512 BF16 or AMX: 1.6× per step
+        of the MNIST preset on one core of this project's AMD EPYC; slower on CPUs without them.
     :param batch_size: rows per labeled, unlabeled and generated batch (split between processes
         under torchrun).
     :param max_steps: training steps (one discriminator and one generator update each).
@@ -125,6 +135,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         historical_averaging: float = 0.0,
         polyak_decay: float = 0.999,
         lr: float = 3e-3,
+        decay_fraction: float = 0.0,
+        amp: bool = False,
         batch_size: int = 100,
         max_steps: int = 2500,
         max_seconds: float | None = None,
@@ -152,6 +164,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
         self.historical_averaging = historical_averaging
         self.polyak_decay = polyak_decay
         self.lr = lr
+        self.decay_fraction = decay_fraction
+        self.amp = amp
         self.batch_size = batch_size
         self.max_steps = max_steps
         self.max_seconds = max_seconds
@@ -181,6 +195,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
             v = getattr(self, name)
             if not (np.isfinite(v) and v >= 0):
                 raise InputError(f"{name} must be a finite number >= 0, got {v}")
+        if not 0.0 <= self.decay_fraction <= 1.0:
+            raise InputError(f"decay_fraction must be in [0, 1], got {self.decay_fraction}")
         if not (np.isfinite(self.lr) and self.lr > 0):
             raise InputError(f"lr must be a finite number > 0, got {self.lr}")
         if self.batch_size % distributed.world_size():
@@ -384,26 +400,39 @@ class _KPlus1Game:
     def _rows(self, n: int) -> Tensor:
         return torch.randint(n, (self.B,), device=self.device, generator=self.rng)
 
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.est.amp)
+
     def train_step(self) -> dict[str, Tensor]:
-        D, G, up = self.D, self.G, self.update
+        D, G, up, est = self.D, self.G, self.update, self.est
         C = cast(Classifier, D)  # the K+1-class discriminator
         D.train()
+        if est.decay_fraction:
+            scale = linear_lr_scale(self.step_count, est.max_steps, est.decay_fraction)
+            for opt in (self.opt_d, self.opt_g):
+                for group in opt.param_groups if opt is not None else []:
+                    group["lr"] = est.lr * scale
         i_lab = self._rows(len(self.x_lab))
-        logits = C.classify(C.features(self.x_lab[i_lab]))
-        sup = F.cross_entropy(logits, self.y_lab[i_lab])
-        d_loss, unsup = sup, torch.zeros((), device=self.device)
-        if G is not None:
-            x_unl = self.x_all[self._rows(len(self.x_all))]
-            fake = G(torch.rand(self.B, self.est.latent_dim, device=self.device, generator=self.rng))
-            d_loss, j = up.discriminator_loss(x_unl, fake.detach(), extra=sup)
-            unsup = cast(Tensor, j.adversarial_cost)
-        elif self.ha:
-            d_loss = sup + self.est.historical_averaging * self.ha[0].penalty()
+        with self._autocast():
+            logits = C.classify(C.features(self.x_lab[i_lab])).float()
+            sup = F.cross_entropy(logits, self.y_lab[i_lab])
+            d_loss, unsup = sup, torch.zeros((), device=self.device)
+            if G is not None:
+                x_unl = self.x_all[self._rows(len(self.x_all))]
+                fake = G(torch.rand(self.B, est.latent_dim, device=self.device, generator=self.rng))
+                d_loss, j = up.discriminator_loss(x_unl, fake.detach(), extra=sup)
+                unsup = cast(Tensor, j.adversarial_cost)
+            elif self.ha:
+                d_loss = sup + est.historical_averaging * self.ha[0].penalty()
         up.step_discriminator(d_loss)
         if G is not None:
-            x_unl2 = self.x_all[self._rows(len(self.x_all))]
-            h_real = C.features(x_unl2) if self.est.generator_loss == "feature_matching" else None
-            g_loss, _ = up.generator_loss(fake, real_features=h_real)
+            with self._autocast():
+                x_unl2 = self.x_all[self._rows(len(self.x_all))]
+                h_real = None
+                if est.generator_loss == "feature_matching":
+                    with torch.no_grad():
+                        h_real = C.features(x_unl2)
+                g_loss, _ = up.generator_loss(fake, real_features=h_real)
             up.step_generator(g_loss)
         distributed.average_buffers(*(m for m in (D, G) if m is not None))  # before the Polyak average copies them
         for a in (self.avg, *self.ha):

@@ -8,6 +8,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from genrl.data import labeled_subset
 from genrl.errors import InputError
+from genrl.io import load_checkpoint
 from genrl.ssl import PRESETS, SSLGANClassifier
 
 TINY = dict(hidden=(64, 32), generator_hidden=(32,), latent_dim=16, max_steps=20, batch_size=32, random_state=0)
@@ -159,3 +160,17 @@ def test_a_short_fit_predicts_with_averaged_weights_at_least_as_well_as_its_last
     clf.avg_ = None  # predict from the last weights
     last = clf.score(Xte, yte)
     assert averaged >= last and averaged > 0.8, (averaged, last)
+
+
+def test_bf16_autocast_learns_as_well_and_the_lr_decays_to_the_last_step(digits, tmp_path):
+    Xtr, Xte, ytr, yte = digits
+    y = labeled_subset(ytr, 10, seed=0)
+    params = {**PRESETS["digits"], "max_steps": 300, "random_state": 0}
+    fp32 = SSLGANClassifier(**params).fit(Xtr, y).score(Xte, yte)
+    ckpt = tmp_path / "amp.safetensors"
+    amp = SSLGANClassifier(**params, amp=True, decay_fraction=0.5, checkpoint_path=str(ckpt)).fit(Xtr, y)
+    assert amp.score(Xte, yte) > fp32 - 0.03, (amp.score(Xte, yte), fp32)
+    groups = load_checkpoint(ckpt, kind="SSLGANClassifier")["opt"]["opt_d"]["param_groups"]
+    assert groups[0]["lr"] == pytest.approx(3e-3 / 150)  # the last step: 1 of the 150 decaying steps left
+    with pytest.raises(InputError, match="decay_fraction"):
+        SSLGANClassifier(**TINY, decay_fraction=1.5).fit(Xtr, y)

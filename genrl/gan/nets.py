@@ -153,7 +153,7 @@ class _Discriminator(_Rebuildable):
         """Features ``(B, F)`` -> real/fake logits ``(B,)``, or ``(B, out_dim)`` from a net that judges
         ``out_dim`` parts of each input (GAIN's entry-wise discriminator)."""
         if self.linear is None:  # K+1: the fake class's logit is 0, so logit P(real) = logsumexp(l)
-            return torch.logsumexp(self.classify(h), dim=1)
+            return torch.logsumexp(self.classify(h).float(), dim=1)  # float32 also under bf16 autocast
         if self.mbd is not None:
             h = self.mbd(h)
         out = self.linear(h)

@@ -33,7 +33,7 @@ def gradient_penalty(
 
 def feature_matching_loss(real_features: Tensor, fake_features: Tensor) -> Tensor:
     """``||E f(x) - E f(G(z))||²`` on an intermediate discriminator layer (Salimans et al. 2016)."""
-    return (real_features.detach().mean(0) - fake_features.mean(0)).pow(2).sum()
+    return (real_features.detach().float().mean(0) - fake_features.float().mean(0)).pow(2).sum()  # float: bf16 autocast
 
 
 def binary_entropy(logits: Tensor) -> Tensor:
