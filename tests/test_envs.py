@@ -143,20 +143,64 @@ def test_fork_wall_knowing_the_modes_changes_the_planned_route():
     assert gaussian.returns[0] < true.returns[0] - 5, (gaussian.returns[0], true.returns[0])
 
 
-def test_fork_wall_kernel_moments_match_the_true_kernel():
-    env = gym.make("genrl/ForkWall2D-v0").unwrapped
-    obs, act = np.array([[0.3, -0.4], [1.0, 2.0]]), np.array([[0.2, 1.0], [-0.5, 0.5]])
+@pytest.mark.parametrize(
+    "name, obs, act",
+    [
+        ("ForkWall2D", [[0.3, -0.4], [1.0, 2.0]], [[0.2, 1.0], [-0.5, 0.5]]),
+        ("JumpPits2D", [[0.3, -0.4], [1.0, 2.0]], [[0.2, 1.0, 0.5], [-0.5, 0.5, -0.5]]),
+    ],
+)
+def test_kernel_moments_match_the_true_kernel(name, obs, act):
+    env = gym.make(f"genrl/{name}-v0").unwrapped
+    obs, act = np.array(obs), np.array(act)
     mean, std = env.kernel_moments(obs, act)
     for i in range(2):
         draws, _ = env.sample_next(obs[i], act[i], 20000, seed=i)
-        np.testing.assert_allclose(draws.mean(0), mean[i], atol=0.02)
-        np.testing.assert_allclose(draws.std(0), std[i], atol=0.02)
+        np.testing.assert_allclose(draws.mean(0), mean[i], atol=0.03)
+        np.testing.assert_allclose(draws.std(0), std[i], atol=0.03)
 
 
-@pytest.mark.parametrize("name", ["Fork2D", "UnevenFork2D", "RingKick2D", "ForkWall2D"])
+def test_jump_pits_knowing_the_modes_avoids_the_pits():
+    """MPC through the true kernel lands in no pit and beats walking; MPC through the best single
+    Gaussian jumps from where both slips land in a pit."""
+    from genrl.envs import JumpPits2D
+    from genrl.rollout import rollout
+    from genrl.worldmodel.model_env import BatchedModelEnv
+    from genrl.worldmodel.oracle import GaussianKernel, TrueKernel
+    from genrl.worldmodel.planner import MPCPlanner
+    from genrl.worldmodel.rewards import jump_pits_reward
+
+    def episode(kernel):
+        sim = BatchedModelEnv(kernel, reward_fn=jump_pits_reward)
+        planner = MPCPlanner(sim, -np.ones(3), np.ones(3), horizon=12, population=300, elites=30, iterations=4,
+                             particles=16, seed=0)  # fmt: skip
+        return rollout(planner.act, "genrl/JumpPits2D-v0", 1, seed=0, keep_transitions=True)
+
+    true, gaussian = episode(TrueKernel("genrl/JumpPits2D-v0", 0)), episode(GaussianKernel("genrl/JumpPits2D-v0", 0))
+    pits = JumpPits2D().in_pit
+    assert not pits(true.transitions.next_obs).any() and true.returns[0] > 14.3  # walking straight up scores 14.3
+    assert pits(gaussian.transitions.next_obs).any() and gaussian.returns[0] < true.returns[0] - 2
+
+
+def test_jump_pits_reward_closed_form_matches_the_env():
+    import torch
+
+    from genrl.worldmodel.rewards import jump_pits_reward
+
+    env = gym.make("genrl/JumpPits2D-v0").unwrapped
+    obs, act = np.array([[0.0, -1.0], [1.0, 0.0], [3.0, 2.5]]), np.array([[0.0, 1.0, 1.0], [1.0, 0.5, 1.0], [-1.0, 1.0, -1.0]])
+    for o, a in zip(obs, act):
+        nxt, r = env.sample_next(o, a, 50, seed=0)
+        t = torch.as_tensor
+        expected = jump_pits_reward(t(np.repeat(o[None], 50, 0)), t(np.repeat(a[None], 50, 0)), t(nxt)).numpy()
+        np.testing.assert_allclose(r, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["Fork2D", "UnevenFork2D", "RingKick2D", "ForkWall2D", "JumpPits2D"])
 def test_true_samples_fall_on_the_closed_form_modes_with_their_weights(name):
     env = gym.make(f"genrl/{name}-v0").unwrapped
-    obs, act = np.array([[0.5, 1.0 if name != "ForkWall2D" else -0.5]]), np.array([[0.3, 0.9]])
+    obs = np.array([[0.5, 1.0 if name != "ForkWall2D" else -0.5]])
+    act = np.array([[0.3, 0.9, 0.5]]) if name == "JumpPits2D" else np.array([[0.3, 0.9]])
     centres, weights = env.modes(obs, act)
     draws, _ = env.sample_next(obs[0], act[0], 20_000, seed=0)
     dist = np.linalg.norm(draws[:, None] - centres[0][None], axis=-1)

@@ -29,7 +29,16 @@ def fork_wall_reward(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tenso
     return torch.where(fork_wall_crash(obs, act, next_obs), torch.full_like(progress, -10.0), progress)
 
 
+def jump_pits_reward(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+    """JumpPits2D's reward: 1 - ||(x', y') - (0, 4)|| / 8, less 3 if (x', y') is in a pit
+    (1.4 < |x'| < 2.6, |y'| < 3)."""
+    goal = torch.tensor([0.0, 4.0], device=next_obs.device, dtype=next_obs.dtype)
+    x, y = next_obs[:, 0].abs(), next_obs[:, 1].abs()
+    pit = (x > 1.4) & (x < 2.6) & (y < 3.0)
+    return 1.0 - torch.linalg.vector_norm(next_obs - goal, dim=1) / 8.0 - 3.0 * pit.to(next_obs.dtype)
+
+
 # Reward and termination functions by env id; elsewhere the model's learned ones are used.
 REWARD_FNS = {"Pendulum-v1": pendulum_reward, "genrl/KickedPendulum-v0": pendulum_reward,
-              "genrl/ForkWall2D-v0": fork_wall_reward}  # fmt: skip
+              "genrl/ForkWall2D-v0": fork_wall_reward, "genrl/JumpPits2D-v0": jump_pits_reward}  # fmt: skip
 TERMINATION_FNS = {"genrl/ForkWall2D-v0": fork_wall_crash}
