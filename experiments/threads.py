@@ -1,11 +1,13 @@
 """Training speed against torch's CPU thread count, on an idle machine and beside one CPU-bound process.
 
 For each job size of the quickstart (ring8 MLP GAN, digits DCGAN, SSL-GAN on digits, GAN world model
-on Fork2D): steps per second with ``--threads`` 1, 2 and torch's default (the machine's cores),
+on Fork2D), and for the MNIST SSL-GAN (``PRESETS["mnist"]``, float32 and bf16 autocast; needs
+``--mnist-dir``): steps per second with ``--threads`` 1, 2 and torch's default (the machine's cores),
 first idle, then while a second process spins on one core. One JSON line per measurement; the
 ``genrl`` command's default thread count is chosen from these figures.
 
     python experiments/threads.py [--jobs ring8 digits ssl world_model --repeats 3]
+    python experiments/threads.py --jobs ssl_mnist ssl_mnist_amp --threads 1 2 --out results/threads_mnist.jsonl
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from genrl.cli import parse_dataclass
 @dataclass
 class Args:
     jobs: list[str] = field(default_factory=lambda: ["ring8", "digits", "ssl", "world_model"])
-    """which job sizes to time"""
+    """which job sizes to time (also ssl_mnist, ssl_mnist_amp)"""
+    mnist_dir: str = "../shared/data/mnist"
     threads: list[int] = field(default_factory=lambda: [1, 2, 0])
     """thread counts to try (0: torch's default)"""
     repeats: int = 3
@@ -39,7 +42,7 @@ def _spin(stop: mp.synchronize.Event) -> None:
         sum(i * i for i in range(10_000))
 
 
-def steps_per_second(job: str) -> float:
+def steps_per_second(job: str, mnist_dir: str) -> float:
     """Train a fresh model of ``job``'s size for a fixed number of steps; return steps/s after warm-up."""
     if job == "ring8":
         from genrl.data import ring8
@@ -65,6 +68,20 @@ def steps_per_second(job: str) -> float:
         t0 = time.perf_counter()
         SSLGANClassifier(**params, random_state=0, device="cpu").fit(Xtr, labeled_subset(ytr, 10, seed=0))
         return 200 / (time.perf_counter() - t0)
+    elif job in ("ssl_mnist", "ssl_mnist_amp"):
+        from genrl.data import labeled_subset, load_mnist
+        from genrl.ssl import PRESETS, SSLGANClassifier
+
+        Xtr, ytr, _, _ = load_mnist(mnist_dir)
+        seconds: dict[int, float] = {}
+
+        def clock(est: SSLGANClassifier, row: dict[str, float]) -> None:
+            seconds[int(row["step"])] = row["seconds"]
+
+        clf = SSLGANClassifier(**{**PRESETS["mnist"], "max_steps": 250}, amp=job.endswith("amp"), random_state=0,
+                               device="cpu", log_every=50, callback=clock)  # fmt: skip
+        clf.fit(Xtr.reshape(len(Xtr), -1), labeled_subset(ytr, 10, seed=0))
+        return 200 / (seconds[250] - seconds[50])  # after 50 warm-up steps
     else:
         from genrl.rollout import collect
         from genrl.worldmodel import make_world_model
@@ -92,7 +109,7 @@ def main(args: Args) -> None:
             for job in args.jobs:
                 for threads in args.threads:
                     torch.set_num_threads(threads or default)
-                    times = sorted(steps_per_second(job) for _ in range(args.repeats))
+                    times = sorted(steps_per_second(job, args.mnist_dir) for _ in range(args.repeats))
                     row = {"job": job, "threads": threads or default, "setting": "default" if threads == 0 else str(threads),
                            "load": load, "steps_per_s": round(times[len(times) // 2], 2), "cores": os.cpu_count()}  # fmt: skip
                     print(json.dumps(row), flush=True)
