@@ -14,6 +14,8 @@ data splits too; the summary then counts the pairs SSL-GAN wins. ``ssl_gan_defau
 
     python experiments/ssl_digits.py [--seeds 0 1 2 3 4 --labels 5 10]
     python experiments/ssl_digits.py --random-splits --labels 5 --methods ssl_gan_default label_spreading
+    python experiments/ssl_digits.py --random-splits --labels 5 --seeds 100 101 102 --methods amp5k label_spreading \\
+        --variants 'amp5k:{"amp": true, "max_steps": 5000}'
 """
 
 from __future__ import annotations
@@ -45,11 +47,16 @@ class Args:
     random_splits: bool = False
     """a stratified 70/30 split per seed instead of the fixed one"""
     methods: list[str] = field(default_factory=lambda: ["ssl_gan", "labeled_only", "label_spreading", "self_training_svc"])
+    variants: list[str] = field(default_factory=list)
+    """more methods, NAME:JSON of SSLGANClassifier parameters over its defaults, e.g.
+    'amp5k:{"amp": true, "max_steps": 5000}'; name them in --methods"""
 
 
-def methods(steps: int, seed: int) -> dict:
+def methods(steps: int, seed: int, variants: list[str]) -> dict:
     gan = {**PRESETS["digits"], "max_steps": steps, "random_state": seed, "device": "cpu"}
+    named = (v.split(":", 1) for v in variants)
     return {
+        **{name: SSLGANClassifier(**json.loads(options), random_state=seed) for name, options in named},
         "ssl_gan": SSLGANClassifier(**gan),
         "ssl_gan_default": SSLGANClassifier(random_state=seed),
         "labeled_only": SSLGANClassifier(**gan, unlabeled_weight=0.0),
@@ -73,7 +80,7 @@ def main(args: Args) -> None:
             for name in args.methods:
                 if (name, n, seed) in done:
                     continue
-                est = methods(args.steps, seed)[name]
+                est = methods(args.steps, seed, args.variants)[name]
                 t0 = time.perf_counter()
                 acc = float(est.fit(Xtr, y).score(Xte, yte))
                 row = {"method": name, "labels_per_class": n, "seed": seed, "split": seed if args.random_splits else 0,
@@ -82,7 +89,7 @@ def main(args: Args) -> None:
                 with log.open("a") as f:
                     f.write(json.dumps(row) + "\n")
                 rows.append(row)
-    summary = {}
+    summary: dict[str, dict[str, float]] = {}
     for n in args.labels:
         summary[f"{n}/class"] = {}
         for name in args.methods:
