@@ -4,8 +4,9 @@ A ``genrl.ssl.PRESETS`` model (default ``"mnist"``: Salimans et al.'s permutatio
 trained on all 60,000 training images as unlabeled data plus 100 labels (label draw ``seed``: 10
 per class, drawn by ``genrl.data.labeled_subset``), scored on the 10,000 test images every
 ``--eval-every`` steps; evaluation time is excluded from the clock. Each draw checkpoints to
-``OUT/seed<N>.safetensors`` and appends its evaluations to ``OUT/curves.jsonl``, so a killed run
-continues where it stopped (``SSLGANClassifier.load(...).fit``); finished draws are skipped.
+``runs/<OUT's name>/seed<N>.safetensors`` (not committed: 33 MB each) and appends its evaluations
+to ``OUT/curves.jsonl``, so a killed run continues where it stopped
+(``SSLGANClassifier.load(...).fit``); finished draws are skipped.
 ``--plot`` prints the table (error at ``--goal-minutes``, first minute at or below ``--goal``, final
 error) and draws every draw's curve in one figure. The paper's figure: 0.93% ± 0.065 (Improved GAN);
 the best GAN result published: 0.795% (Bad GAN).
@@ -63,7 +64,8 @@ def train(args: Args, seed: int, out: Path) -> None:
     Xtr, ytr, Xte, yte = load_mnist(args.data_dir)
     Xtr, Xte = Xtr.reshape(len(Xtr), -1), Xte.reshape(len(Xte), -1)
     y = labeled_subset(ytr, 10, seed=seed)
-    ckpt = out / f"seed{seed}.safetensors"
+    ckpt = Path("runs") / out.name / f"seed{seed}.safetensors"
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
 
     def record(est: SSLGANClassifier, row: dict[str, Any]) -> None:
         err = 100 * float((est.predict(Xte) != yte).mean())
