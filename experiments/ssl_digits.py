@@ -99,7 +99,8 @@ def main(args: Args) -> None:
             summary[f"{n}/class"][name] = float(np.mean(accs))
             print(json.dumps({"summary": name, "labels_per_class": n, "mean": round(float(np.mean(accs)), 4),
                               "std": round(float(np.std(accs)), 4), "runs": len(accs)}))  # fmt: skip
-        for gan in (m for m in args.methods if m.startswith("ssl_gan")):
+        variants = {v.split(":", 1)[0] for v in args.variants}
+        for gan in (m for m in args.methods if m.startswith("ssl_gan") or m in variants):
             pairs = {r["seed"]: r["test_accuracy"] for r in rows if r["method"] == gan and r["labels_per_class"] == n}
             rival = {
                 r["seed"]: r["test_accuracy"] for r in rows if r["method"] == "label_spreading" and r["labels_per_class"] == n
