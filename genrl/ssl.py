@@ -48,7 +48,7 @@ from genrl.gan.update import AdversarialUpdate, Classifier, Generator, feature_m
 from genrl.io import fingerprint, load_checkpoint, restoring
 from genrl.schedules import linear_lr_scale
 from genrl.training import Callback, Row, capture_rng, resume_streams, run, split_streams
-from genrl.utils import resolve_device
+from genrl.utils import bf16_autocast, resolve_device
 from genrl.validation import as_float_tensor
 
 _SALIMANS_MNIST: dict[str, Any] = {"hidden": (1000, 500, 250, 250, 250), "generator_hidden": (500, 500),
@@ -401,7 +401,7 @@ class _KPlus1Game:
         return torch.randint(n, (self.B,), device=self.device, generator=self.rng)
 
     def _autocast(self) -> torch.autocast:
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.est.amp)
+        return bf16_autocast(self.device, self.est.amp)
 
     def train_step(self) -> dict[str, Tensor]:
         D, G, up, est = self.D, self.G, self.update, self.est

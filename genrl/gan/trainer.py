@@ -44,7 +44,7 @@ from genrl.gan.update import (
 from genrl.io import load_checkpoint, restoring, save_checkpoint
 from genrl.schedules import linear_lr_scale
 from genrl.training import Callback, Row, capture_rng, resume_streams, run, split_streams
-from genrl.utils import resolve_device
+from genrl.utils import bf16_autocast, resolve_device
 from genrl.validation import as_float_tensor, as_label_tensor, check_count
 
 
@@ -196,7 +196,7 @@ class GANTrainer:
         return self
 
     def _autocast(self) -> torch.autocast:
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
+        return bf16_autocast(self.device, self.amp)
 
     # ------------------------------------------------------------------ one update
     def _noise(self, n: int) -> Tensor:
