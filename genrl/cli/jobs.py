@@ -80,7 +80,7 @@ class GanJob(Resumable):
     steps: int | None = field(default=None, metadata=at_least(1))
     """total generator steps (default: the data's recipe)"""
     amp: bool = False
-    """bf16 autocast of the nets' forward passes (for GPUs; default fp32)"""
+    """bf16 autocast of the nets' forward passes (GPUs, CPUs with AVX-512 BF16 or AMX; default fp32)"""
     compile: bool = False
     """torch.compile the generator, and the discriminator unless R1 / gradient penalty is on"""
 
@@ -97,6 +97,8 @@ class SSLJob(Resumable):
     """labeled training rows per class; the rest are unlabeled"""
     steps: int | None = field(default=None, metadata=at_least(1))
     """training steps (default: the dataset preset)"""
+    amp: bool = False
+    """bf16 autocast of the nets' forward passes (GPUs, CPUs with AVX-512 BF16 or AMX; default fp32)"""
 
 
 @dataclass(kw_only=True)

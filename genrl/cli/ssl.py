@@ -40,7 +40,7 @@ def run(args: SSLJob) -> dict[str, Any]:
     t0 = time.perf_counter()
     Xtr, ytr, Xte, yte = load_dataset(args.dataset, args.data_dir)
     y = labeled_subset(ytr, args.labels_per_class, seed=args.seed)
-    params: dict[str, Any] = dict(PRESETS[args.dataset])
+    params: dict[str, Any] = dict(PRESETS[args.dataset], amp=args.amp)
     if args.steps:
         params["max_steps"] = args.steps
 
