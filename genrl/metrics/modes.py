@@ -75,5 +75,5 @@ class MixtureProbe:
             return
         self.train_seconds += time.perf_counter() - self._since
         scores = mixture_scores(trainer.sample(2500).cpu().numpy(), self.mixture, self.seed)
-        self.emit({"step": step, "seconds": round(self.train_seconds, 1), **{k: round(v, 4) for k, v in scores.items()}})
+        self.emit({"step": step, "seconds": round(self.train_seconds, 3), **{k: round(v, 4) for k, v in scores.items()}})
         self._since = time.perf_counter()
