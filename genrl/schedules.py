@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import torch
+
 
 def linear_lr_scale(done: int, total: int, decay_fraction: float = 1.0) -> float:
     """The lr multiplier after ``done`` of ``total`` steps: 1, then linear to 0 over the last
     ``decay_fraction`` of the run."""
     return min(1.0, (total - done) / (total * decay_fraction))
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Set every parameter group's learning rate (a schedule's value at this step)."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr

@@ -42,7 +42,7 @@ from genrl.gan.update import (
     historical_averaging,
 )
 from genrl.io import load_checkpoint, restoring, save_checkpoint
-from genrl.schedules import linear_lr_scale
+from genrl.schedules import linear_lr_scale, set_lr
 from genrl.training import Callback, Row, capture_rng, resume_streams, run, split_streams
 from genrl.utils import bf16_autocast, resolve_device
 from genrl.validation import as_float_tensor, as_label_tensor, check_count
@@ -303,8 +303,7 @@ class GANTrainer:
 
     def _set_lr_scale(self, scale: float) -> None:
         for opt, lr in ((self.opt_g, self.config.lr_g), (self.opt_d, self.config.lr_d)):
-            for group in opt.param_groups:
-                group["lr"] = lr * scale
+            set_lr(opt, lr * scale)
 
     @torch.no_grad()
     def sample(self, n: int, labels: Any = None, batch_size: int = 4096) -> Tensor:
