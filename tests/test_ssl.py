@@ -155,11 +155,16 @@ def test_score_counts_only_labeled_rows(digits):
 
 def test_a_short_fit_predicts_with_averaged_weights_at_least_as_well_as_its_last(digits):
     Xtr, Xte, ytr, yte = digits
-    clf = SSLGANClassifier(**{**PRESETS["digits"], "max_steps": 300}, random_state=0).fit(Xtr, labeled_subset(ytr, 10, seed=0))
-    averaged = clf.score(Xte, yte)
-    clf.avg_ = None  # predict from the last weights
-    last = clf.score(Xte, yte)
-    assert averaged >= last and averaged > 0.8, (averaged, last)
+    scores = []
+    for seed in range(4):  # one seed's difference is a test image or two either way; over seeds it is not
+        clf = SSLGANClassifier(**{**PRESETS["digits"], "max_steps": 300}, random_state=seed)
+        clf.fit(Xtr, labeled_subset(ytr, 10, seed=0))
+        averaged = clf.score(Xte, yte)
+        clf.avg_ = None  # predict from the last weights
+        scores.append((averaged, clf.score(Xte, yte)))
+    averaged, last = np.mean(scores, axis=0)
+    assert averaged >= last and averaged > 0.8, scores
+    assert min(a - b for a, b in scores) > -0.01, scores
 
 
 def test_bf16_autocast_learns_as_well_and_the_lr_decays_to_the_last_step(digits, tmp_path):

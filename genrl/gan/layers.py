@@ -74,7 +74,10 @@ class GaussianNoise(nn.Module):
         self.sigma = sigma
 
     def forward(self, x: Tensor) -> Tensor:
-        return x + self.sigma * torch.randn_like(x) if self.training and self.sigma else x
+        if not (self.training and self.sigma):
+            return x
+        # Drawn in float32 and cast: the CPU's normal sampler is 1.5x slower in bfloat16 (autocast).
+        return x + (self.sigma * torch.randn(x.shape, device=x.device)).to(x.dtype)
 
 
 def pack(x: Tensor, m: int) -> Tensor:
