@@ -176,28 +176,3 @@ def test_ema_generator_is_used_for_sampling():
     t.rng.set_state(z_state)
     t.ema = None
     assert not torch.allclose(s_ema, t.sample(4))
-
-
-def test_joint_forward_gives_the_same_cost_and_features_in_one_pass():
-    from genrl.gan.update import AdversarialUpdate
-
-    torch.manual_seed(0)
-    D = MLPDiscriminator(2, (16, 16), n_classes=3, conditioning="kplus1", weight_norm=True)  # rows independent
-    opt = torch.optim.Adam(D.parameters())
-    real, fake, side = (torch.randn(n, 2) for n in (8, 8, 5))
-    out = {}
-    for joint in (False, True):
-        up = AdversarialUpdate(D, opt, get_loss("non_saturating"), joint_forward=joint)
-        out[joint] = up.discriminator_loss(real, fake, side=side)
-    (loss0, j0), (loss1, j1) = out[False], out[True]
-    torch.testing.assert_close(loss1, loss0)
-    torch.testing.assert_close(j1.side_features, D.features(side))
-    torch.testing.assert_close(j1.fake_features, j0.fake_features)
-
-
-def test_joint_forward_refuses_a_discriminator_whose_rows_interact():
-    from genrl.gan.update import AdversarialUpdate
-
-    D = MLPDiscriminator(2, (16, 16), minibatch_kernels=4)
-    with pytest.raises(InputError, match="joint_forward needs a discriminator whose rows do not interact"):
-        AdversarialUpdate(D, torch.optim.Adam(D.parameters()), get_loss("non_saturating"), joint_forward=True)

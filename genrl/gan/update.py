@@ -30,12 +30,8 @@ from torch import Tensor, nn
 
 from genrl import distributed
 from genrl.errors import InputError
-from genrl.gan.layers import MinibatchDiscrimination, VirtualBatchNorm
 from genrl.gan.losses import GANLoss
 from genrl.gan.regularizers import HistoricalAverage, binary_entropy, feature_matching_loss, gradient_penalty, r1_penalty
-
-_BATCH_COUPLED = (nn.modules.batchnorm._BatchNorm, VirtualBatchNorm, MinibatchDiscrimination)
-"""Layers whose output for one row depends on the other rows of its batch."""
 
 
 class Generator(Protocol):
@@ -79,8 +75,6 @@ class Judgement:
     labels: Tensor | None = None
     adversarial_cost: Tensor | None = None
     """The player's adversarial cost (J(D) or the generator's), unweighted."""
-    side_features: Tensor | None = None
-    """Features of the discriminator half's ``side`` batch (e.g. labeled rows), if one was given."""
 
 
 Cost = Callable[[Judgement], Tensor]
@@ -110,11 +104,6 @@ class AdversarialUpdate:
     :param d_costs: cost hooks added to the discriminator's objective.
     :param g_costs: cost hooks added to the generator's objective.
     :param rng: the generator the gradient penalty draws its interpolation weights from.
-    :param joint_forward: judge a discriminator half's batches (real, fake and ``side``) in one
-        forward pass instead of one pass each. The cost is the same for a discriminator whose rows
-        do not interact (batch norm, virtual batch norm and minibatch discrimination are refused);
-        fewer, larger matrix multiplies make the SSL MNIST discriminator half 1.8x faster on one
-        CPU core. Only the noise layers' draws are arranged differently.
     """
 
     def __init__(
@@ -132,12 +121,7 @@ class AdversarialUpdate:
         d_costs: Sequence[Cost] = (),
         g_costs: Sequence[Cost] = (),
         rng: torch.Generator | None = None,
-        joint_forward: bool = False,
     ) -> None:
-        if joint_forward and isinstance(D, nn.Module) and any(isinstance(m, _BATCH_COUPLED) for m in D.modules()):
-            raise InputError("joint_forward needs a discriminator whose rows do not interact; this one has batch norm, "
-                             "virtual batch norm or minibatch discrimination")  # fmt: skip
-        self.joint_forward = joint_forward
         self.D, self.opt_d, self.loss, self.G, self.opt_g = D, opt_d, loss, G, opt_g
         self.label_smoothing, self.gp_weight, self.r1 = label_smoothing, gradient_penalty, r1
         self.adversarial_weight, self.d_costs, self.g_costs, self.rng = adversarial_weight, list(d_costs), list(g_costs), rng
@@ -147,37 +131,23 @@ class AdversarialUpdate:
         h = self.D.features(x)
         return self.D.head(h, labels).float(), h
 
-    def _features(self, *xs: Tensor) -> list[Tensor]:
-        """Features of each batch, from one forward pass over all of them when ``joint_forward``."""
-        if self.joint_forward and len(xs) > 1:
-            return list(self.D.features(torch.cat(xs)).split([len(x) for x in xs]))
-        return [self.D.features(x) for x in xs]
-
     def critic(self, labels: Tensor | None = None) -> Callable[[Tensor], Tensor]:
         """Inputs -> logits under fixed labels, for the gradient penalties."""
         return lambda x: self.D.head(self.D.features(x), labels)
 
     # ------------------------------------------------------------------ costs
     def discriminator_loss(
-        self,
-        real: Tensor,
-        fake: Tensor,
-        labels: Tensor | None = None,
-        extra: Tensor | Cost | None = None,
-        side: Tensor | None = None,
+        self, real: Tensor, fake: Tensor, labels: Tensor | None = None, extra: Tensor | Cost | None = None
     ) -> tuple[Tensor, Judgement]:
         """J(D) on discriminator inputs ``real`` and ``fake`` (detach ``fake`` yourself) plus costs.
 
-        :param extra: this step's extra term, or a cost hook for it, evaluated after the adversarial cost.
-        :param side: another batch the discriminator sees in this half but J(D) does not score
-            (e.g. the labeled rows of a supervised cost): its features are ``side_features`` of
-            the judgement that ``extra`` receives, computed in the same pass under ``joint_forward``.
+        :param extra: this step's extra term (e.g. a supervised cross-entropy on another batch), or
+            a cost hook for it, evaluated after the adversarial cost.
         """
-        hs = self._features(*([] if side is None else [side]), real, fake)
-        h_real, h_fake, h_side = hs[-2], hs[-1], (hs[0] if side is not None else None)
-        real_logits, fake_logits = self.D.head(h_real, labels).float(), self.D.head(h_fake, labels).float()
+        real_logits, h_real = self.judge(real, labels)
+        fake_logits, h_fake = self.judge(fake, labels)
         cost = self.loss.d_loss(real_logits, fake_logits, **self._smoothing())
-        j = Judgement(fake_logits, h_fake, real_logits, h_real, labels, cost, side_features=h_side)
+        j = Judgement(fake_logits, h_fake, real_logits, h_real, labels, cost)
         terms = self._terms(self.adversarial_weight[0], cost, extra, j)
         if self.gp_weight:
             terms.append(self.gp_weight * gradient_penalty(self.critic(labels), real, fake, self.rng))
