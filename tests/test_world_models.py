@@ -103,6 +103,8 @@ def test_dyna_sac_runs_real_steps_and_keeps_its_model_rollouts_within_retention(
                      updates_per_step=1, batch_size=32, buffer_size=retention, eval_every=60, eval_episodes=1)  # fmt: skip
     agent, curve = dyna_sac("genrl/Fork2D-v0", make_world_model("mlp", 2, 2, hidden=(16,)), cfg)
     assert [row["env_steps"] for row in curve] == [60, 120] and all(np.isfinite(r["return_mean"]) for r in curve)
+    # scored at the second fit on the 60 real steps since the first, before training on them
+    assert "model_energy_score_unseen" not in curve[0] and np.isfinite(curve[1]["model_energy_score_unseen"])
     imagined = (120 - 60 + 1) * 64  # one imagined batch per real step after the start
     rb = agent.replay_buffer
     assert rb.size() == min(imagined, retention) and rb.pos == imagined % retention and rb.full == (imagined > retention)

@@ -28,6 +28,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from genrl.rollout import rollout
 from genrl.transitions import FIELDS, Transitions
+from genrl.worldmodel.evaluate import model_energy_score
 from genrl.worldmodel.model_env import BatchedModelEnv, TransitionFn
 from genrl.worldmodel.models import WorldModel
 
@@ -113,7 +114,9 @@ def dyna_sac(
     callback: Callable[[dict[str, float]], None] | None = None,
     device: str = "auto",
 ) -> tuple[SAC, list[dict[str, float]]]:
-    """Train SAC on model rollouts; return the agent and its curve of (real env steps, return)."""
+    """Train SAC on model rollouts; return the agent and its curve of (real env steps, return, and
+    ``model_energy_score_unseen``: a learned model's energy score on the real transitions gathered
+    between its last two fits, scored before it trained on them; absent before the second fit)."""
     c = config or DynaConfig()
     env = gym.make(env_id)
     agent = SAC("MlpPolicy", env, seed=seed, learning_starts=0, buffer_size=c.buffer_size, verbose=0, device=device)
@@ -127,6 +130,7 @@ def dyna_sac(
     real: dict[str, list] = {k: [] for k in FIELDS}
     curve: list[dict[str, float]] = []
     obs, _ = env.reset(seed=seed)
+    fitted_upto, unseen_score = 0, cast(float | None, None)
     for t in range(1, c.total_steps + 1):
         act = env.action_space.sample() if t <= c.start_steps else agent.predict(obs, deterministic=False)[0]
         nxt, r, term, trunc, _ = env.step(act)
@@ -137,16 +141,28 @@ def dyna_sac(
         obs = env.reset()[0] if term or trunc else nxt
         if t >= c.start_steps:
             if (t - c.start_steps) % c.model_every == 0:
+                if fitted_upto and isinstance(model, WorldModel):
+                    unseen_score = _unseen_score(model, real, fitted_upto)
                 model.fit(Transitions.from_steps(real), steps=c.model_fit_steps, device=device)
+                fitted_upto = t
             _imagine(agent, sim, np.array(real["obs"])[rng.integers(len(real["obs"]), size=c.rollouts)], c.rollout_length)
             agent.train(gradient_steps=c.updates_per_step, batch_size=c.batch_size)
         if t % c.eval_every == 0 or t == c.total_steps:
             row = {"env_steps": t, "return_mean": evaluate(agent, env_id, c.eval_episodes, seed)}
+            if unseen_score is not None:
+                row["model_energy_score_unseen"] = unseen_score
             curve.append(row)
             if callback is not None:
                 callback(row)
     env.close()
     return agent, curve
+
+
+def _unseen_score(model: WorldModel, real: dict[str, list], since: int) -> float:
+    """The model's energy score on the real transitions collected since its last fit (the policy's
+    newest states, not yet trained on), drawn without moving torch's global random stream."""
+    with torch.random.fork_rng():
+        return model_energy_score(model, Transitions.from_steps({k: v[since:] for k, v in real.items()}))
 
 
 def _imagine(agent: SAC, sim: BatchedModelEnv, start: np.ndarray, length: int) -> None:
