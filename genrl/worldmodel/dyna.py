@@ -130,7 +130,8 @@ def dyna_sac(
     real: dict[str, list] = {k: [] for k in FIELDS}
     curve: list[dict[str, float]] = []
     obs, _ = env.reset(seed=seed)
-    fitted_upto, unseen_score = 0, cast(float | None, None)
+    fitted_upto = 0
+    unseen_score: float | None = None
     for t in range(1, c.total_steps + 1):
         act = env.action_space.sample() if t <= c.start_steps else agent.predict(obs, deterministic=False)[0]
         nxt, r, term, trunc, _ = env.step(act)
@@ -141,7 +142,7 @@ def dyna_sac(
         obs = env.reset()[0] if term or trunc else nxt
         if t >= c.start_steps:
             if (t - c.start_steps) % c.model_every == 0:
-                if fitted_upto and isinstance(model, WorldModel):
+                if fitted_upto and isinstance(model, WorldModel):  # not a true kernel: its draws have their own stream
                     unseen_score = _unseen_score(model, real, fitted_upto)
                 model.fit(Transitions.from_steps(real), steps=c.model_fit_steps, device=device)
                 fitted_upto = t
