@@ -1,4 +1,5 @@
-"""Datasets: the PacGAN 2-D Gaussian mixtures and sklearn's 8x8 digits (embedded, no download)."""
+"""Datasets (the PacGAN 2-D Gaussian mixtures, sklearn's 8x8 digits embedded, MNIST from a directory)
+and the order rows are drawn in (:class:`EpochBatches`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from genrl.errors import InputError
 
@@ -133,3 +135,42 @@ def labeled_subset(y: np.ndarray, per_class: int, seed: int = 0) -> np.ndarray:
         keep = rng.choice(idx, per_class, replace=False)
         out[keep] = c
     return out
+
+
+class EpochBatches:
+    """Batches of row indices in shuffled epochs: each of ``n`` rows once per pass, a batch running on
+    into the next pass where one ends (with ``n <= batch_size`` every row is in every batch).
+
+    Batch ``t`` depends on ``(seed, stream, t)`` alone, so a resumed run draws exactly the batches an
+    uninterrupted one would, with no sampler state in the checkpoint. Lower-variance than drawing
+    with replacement, which leaves about a third of a small labeled set out of each batch.
+
+    :param n: rows to draw from.
+    :param batch_size: rows per batch.
+    :param seed: the run's seed; ``stream`` separates samplers of one run (and ranks under torchrun).
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, stream: int = 0, device: torch.device | str = "cpu") -> None:
+        if n < 1:
+            raise InputError(f"EpochBatches needs at least one row, got n={n}")
+        self.n, self.batch_size, self.seed, self.stream = n, batch_size, seed, stream
+        self.device = torch.device(device)
+        self._cache: dict[int, torch.Tensor] = {}
+
+    def _epoch(self, e: int) -> torch.Tensor:
+        if e not in self._cache:
+            state = np.random.SeedSequence([self.seed % 2**63, self.stream, e]).generate_state(1, np.uint64)[0]
+            g = torch.Generator(device=self.device).manual_seed(int(state >> np.uint64(1)))
+            self._cache = {e: torch.randperm(self.n, generator=g, device=self.device)}  # keep one pass
+        return self._cache[e]
+
+    def __call__(self, t: int) -> torch.Tensor:
+        """Row indices ``(batch_size,)`` of batch ``t``."""
+        start, parts = t * self.batch_size, []
+        end = start + self.batch_size
+        while start < end:
+            e, offset = divmod(start, self.n)
+            take = min(self.n - offset, end - start)
+            parts.append(self._epoch(e)[offset : offset + take])
+            start += take
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
