@@ -50,6 +50,8 @@ class DynaConfig:
     """model transitions kept (MBPO keeps about one epoch's rollouts)"""
     real_ratio: float = 0.0
     """fraction of each SAC batch drawn from the real transitions"""
+    target_entropy: float | None = None
+    """SAC's entropy target (None: SB3's -dim(A); MBPO sets -0.05 for one-dimensional actions)"""
     eval_every: int = 200
     eval_episodes: int = 3
 
@@ -119,7 +121,8 @@ def dyna_sac(
     between its last two fits, scored before it trained on them; absent before the second fit)."""
     c = config or DynaConfig()
     env = gym.make(env_id)
-    agent = SAC("MlpPolicy", env, seed=seed, learning_starts=0, buffer_size=c.buffer_size, verbose=0, device=device)
+    agent = SAC("MlpPolicy", env, seed=seed, learning_starts=0, buffer_size=c.buffer_size, verbose=0, device=device,
+                target_entropy="auto" if c.target_entropy is None else c.target_entropy)  # fmt: skip
     agent.set_logger(configure(None, []))
     real_buffer = ReplayBuffer(c.total_steps, env.observation_space, env.action_space, device=agent.device, n_envs=1)
     agent.replay_buffer = MixedReplayBuffer(c.buffer_size, env.observation_space, env.action_space, device=agent.device,
