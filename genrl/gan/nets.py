@@ -255,7 +255,7 @@ class MLPDiscriminator(_Discriminator):
         if spectral_norm and weight_norm:
             raise InputError("choose spectral_norm or weight_norm, not both")
         self.in_shape, self.pack = (in_dim,), pack
-        wrap = _sn if spectral_norm else (_weight_normed if weight_norm else (lambda m: m))
+        wrap = _sn if spectral_norm else (_wn if weight_norm else (lambda m: m))
         layers: list[nn.Module] = [GaussianNoise(input_noise)] if input_noise else []
         width = in_dim * pack
         for i, h in enumerate(hidden):
@@ -268,7 +268,7 @@ class MLPDiscriminator(_Discriminator):
         self.body = nn.Sequential(*layers)
         self._init_head(width, n_classes, conditioning, minibatch_kernels, spectral_norm, out_dim)
         if weight_norm and self.aux is not None:
-            self.aux = _weight_normed(cast(nn.Linear, self.aux))
+            self.aux = _wn(self.aux)
         self.head_noise = GaussianNoise(hidden_noise)
 
     def features(self, x: Tensor) -> Tensor:
@@ -294,17 +294,6 @@ class MLPDiscriminator(_Discriminator):
                 layer.bias.copy_(-m / s)
             if not isinstance(layer, (GaussianNoise, nn.Dropout)):
                 h = layer(h)
-
-
-def _weight_normed(layer: nn.Linear) -> nn.Module:
-    """``layer`` weight-normalised, its direction drawn from N(0, 0.1) as in Salimans et al.'s code.
-
-    The direction's scale does not change the layer's output, but Adam turns it by about
-    lr / ||row|| per step: torch's default init gives rows of norm 0.58 whatever the fan-in, theirs
-    0.1·sqrt(fan_in) (2.8 for MNIST's 784 inputs), i.e. turns up to 5× smaller at the same lr.
-    """
-    nn.init.normal_(layer.weight, std=0.1)
-    return _wn(layer)
 
 
 def _upsamplings(h: int, w: int) -> int:
