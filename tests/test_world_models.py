@@ -105,6 +105,7 @@ def test_dyna_sac_runs_real_steps_and_keeps_its_model_rollouts_within_retention(
     assert [row["env_steps"] for row in curve] == [60, 120] and all(np.isfinite(r["return_mean"]) for r in curve)
     # scored at the second fit on the 60 real steps since the first, before training on them
     assert "model_energy_score_unseen" not in curve[0] and np.isfinite(curve[1]["model_energy_score_unseen"])
+    assert all(r["ent_coef"] > 0 and r["policy_std"] > 0 and np.isfinite(r["q_mean"]) for r in curve)
     imagined = (120 - 60 + 1) * 64  # one imagined batch per real step after the start
     rb = agent.replay_buffer
     assert rb.size() == min(imagined, retention) and rb.pos == imagined % retention and rb.full == (imagined > retention)

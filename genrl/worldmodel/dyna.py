@@ -152,7 +152,7 @@ def dyna_sac(
             _imagine(agent, sim, np.array(real["obs"])[rng.integers(len(real["obs"]), size=c.rollouts)], c.rollout_length)
             agent.train(gradient_steps=c.updates_per_step, batch_size=c.batch_size)
         if t % c.eval_every == 0 or t == c.total_steps:
-            row = {"env_steps": t, "return_mean": evaluate(agent, env_id, c.eval_episodes, seed)}
+            row = {"env_steps": t, "return_mean": evaluate(agent, env_id, c.eval_episodes, seed), **_sac_state(agent, real)}
             if unseen_score is not None:
                 row["model_energy_score_unseen"] = unseen_score
             curve.append(row)
@@ -160,6 +160,18 @@ def dyna_sac(
                 callback(row)
     env.close()
     return agent, curve
+
+
+@torch.no_grad()
+def _sac_state(agent: SAC, real: dict[str, list], n: int = 256) -> dict[str, float]:
+    """SAC's entropy coefficient and, on the last ``n`` real states, its policy's mean action
+    spread (std of the squashed Gaussian's pre-tanh actions) and the critics' mean value of the
+    deterministic action: what a collapse of the loop changes, read without drawing randomness."""
+    obs = torch.as_tensor(np.array(real["obs"][-n:]), dtype=torch.float32, device=agent.device)
+    _, log_std, _ = agent.actor.get_action_dist_params(obs)
+    q = torch.cat(agent.critic(obs, agent.actor(obs, deterministic=True)), dim=1).min(dim=1).values
+    ent_coef = torch.exp(agent.log_ent_coef).item() if agent.log_ent_coef is not None else float(agent.ent_coef)
+    return {"ent_coef": ent_coef, "policy_std": log_std.exp().mean().item(), "q_mean": q.mean().item()}
 
 
 def _unseen_score(model: WorldModel, real: dict[str, list], since: int) -> float:
