@@ -192,3 +192,5 @@ def test_bf16_autocast_learns_as_well_and_the_lr_decays_to_the_last_step(digits,
     assert groups[0]["lr"] == pytest.approx(3e-3 / 150)  # the last step: 1 of the 150 decaying steps left
     with pytest.raises(InputError, match="decay_fraction"):
         SSLGANClassifier(**TINY, decay_fraction=1.5).fit(Xtr, y)
+    with pytest.raises(InputError, match="max_grad_norm"):
+        SSLGANClassifier(**TINY, max_grad_norm=0.0).fit(Xtr, y)

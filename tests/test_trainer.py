@@ -176,3 +176,19 @@ def test_ema_generator_is_used_for_sampling():
     t.rng.set_state(z_state)
     t.ema = None
     assert not torch.allclose(s_ema, t.sample(4))
+
+
+@pytest.mark.parametrize("max_norm", [None, 0.5])
+def test_the_discriminators_gradient_is_clipped_to_its_max_norm_before_it_steps(max_norm):
+    from genrl.gan.update import AdversarialUpdate
+
+    torch.manual_seed(0)
+    D = MLPDiscriminator(4, hidden=(16,))
+    before = [p.detach().clone() for p in D.parameters()]
+    up = AdversarialUpdate(D, torch.optim.SGD(D.parameters(), lr=0.1), get_loss("non_saturating"), d_max_grad_norm=max_norm)
+    loss, _ = up.discriminator_loss(100 * torch.randn(64, 4), 100 * torch.randn(64, 4))  # gradients far above 0.5
+    up.step_discriminator(loss)
+    grad_norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in D.parameters()])).item()
+    step_norm = torch.linalg.vector_norm(torch.stack([(p - b).norm() for p, b in zip(D.parameters(), before)])).item()
+    assert step_norm == pytest.approx(0.1 * grad_norm, rel=1e-4)  # SGD applied the gradient left in .grad
+    assert grad_norm == pytest.approx(0.5, rel=1e-4) if max_norm else grad_norm > 5

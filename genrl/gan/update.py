@@ -81,12 +81,21 @@ Cost = Callable[[Judgement], Tensor]
 """An extra cost term computed from a judgement (already weighted)."""
 
 
-def optimizer_step(opt: torch.optim.Optimizer, loss: Tensor, *modules: nn.Module, inputs: list[Tensor] | None = None) -> None:
+def optimizer_step(
+    opt: torch.optim.Optimizer,
+    loss: Tensor,
+    *modules: nn.Module,
+    inputs: list[Tensor] | None = None,
+    max_grad_norm: float | None = None,
+) -> None:
     """Zero the gradients, backpropagate ``loss`` (into ``inputs`` only, if given), average the
-    gradients of ``modules`` over processes (a no-op in one process) and step ``opt``."""
+    gradients of ``modules`` over processes (a no-op in one process), clip their global norm to
+    ``max_grad_norm`` (if given) and step ``opt``."""
     opt.zero_grad(set_to_none=True)
     loss.backward(inputs=inputs)
     distributed.average_gradients(*modules)
+    if max_grad_norm is not None:
+        nn.utils.clip_grad_norm_([p for m in modules for p in m.parameters()], max_grad_norm)
     opt.step()
 
 
@@ -104,6 +113,10 @@ class AdversarialUpdate:
     :param d_costs: cost hooks added to the discriminator's objective.
     :param g_costs: cost hooks added to the generator's objective.
     :param rng: the generator the gradient penalty draws its interpolation weights from.
+    :param d_max_grad_norm: clip the discriminator's gradient to this global norm before it steps
+        (None: no clipping). After a stretch where it wins outright its gradients shrink a thousandfold,
+        so Adam's second moments shrink with them, and one ordinary gradient then moves every weight by
+        about ``lr * (1 - β1) / sqrt(1 - β2)`` at once; the clip keeps that one step from feeding on itself.
     """
 
     def __init__(
@@ -121,8 +134,10 @@ class AdversarialUpdate:
         d_costs: Sequence[Cost] = (),
         g_costs: Sequence[Cost] = (),
         rng: torch.Generator | None = None,
+        d_max_grad_norm: float | None = None,
     ) -> None:
         self.D, self.opt_d, self.loss, self.G, self.opt_g = D, opt_d, loss, G, opt_g
+        self.d_max_grad_norm = d_max_grad_norm
         self.label_smoothing, self.gp_weight, self.r1 = label_smoothing, gradient_penalty, r1
         self.adversarial_weight, self.d_costs, self.g_costs, self.rng = adversarial_weight, list(d_costs), list(g_costs), rng
 
@@ -220,7 +235,7 @@ class AdversarialUpdate:
 
     # ------------------------------------------------------------------ steps
     def step_discriminator(self, loss: Tensor) -> None:
-        optimizer_step(self.opt_d, loss, self.D)  # type: ignore[arg-type]
+        optimizer_step(self.opt_d, loss, self.D, max_grad_norm=self.d_max_grad_norm)  # type: ignore[arg-type]
 
     def step_generator(self, loss: Tensor) -> None:
         assert self.G is not None and self.opt_g is not None, "this update has no generator"
@@ -234,6 +249,8 @@ class AdversarialUpdate:
         d_loss.backward()
         g_loss.backward(inputs=list(self.G.parameters()))
         distributed.average_gradients(self.D, self.G)  # type: ignore[arg-type]
+        if self.d_max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(self.D.parameters(), self.d_max_grad_norm)
         self.opt_d.step()
         self.opt_g.step()
 
