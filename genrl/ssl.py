@@ -118,7 +118,8 @@ class SSLGANClassifier(ClassifierMixin, BaseEstimator):
     :param callback: called as ``callback(estimator, row)`` after each logged row (every
         ``log_every`` steps; e.g. to record test error against time); ``predict`` works inside it,
         and returning ``False`` stops training. ``history_`` holds the rows: step, training seconds
-        (callbacks excluded), losses and labeled accuracy.
+        (callbacks excluded), losses and labeled accuracy (and, with ``max_grad_norm``, the
+        discriminator's mean gradient norm before clipping, ``d_grad_norm``).
     :param checkpoint_path: a file to save training to every ``checkpoint_every`` steps (0: only
         at the end) and at the end, atomically as safetensors (no pickle). To continue a killed
         run, ``SSLGANClassifier.load(path).fit(X, y)`` (same data and parameters). A path belongs
@@ -456,7 +457,10 @@ class _KPlus1Game:
                 a.update()
         self.step_count += 1
         acc = (logits.argmax(1) == self.y_lab[i_lab]).float().mean()
-        return {"sup_loss": sup.detach(), "unsup_loss": unsup.detach(), "labeled_acc": acc}
+        row = {"sup_loss": sup.detach(), "unsup_loss": unsup.detach(), "labeled_acc": acc}
+        if up.d_grad_norm is not None:  # the clip's reading, free: a runaway shows here first
+            row["d_grad_norm"] = up.d_grad_norm.detach()
+        return row
 
     def state(self) -> dict[str, Any]:
         est = self.est

@@ -194,3 +194,5 @@ def test_bf16_autocast_learns_as_well_and_the_lr_decays_to_the_last_step(digits,
         SSLGANClassifier(**TINY, decay_fraction=1.5).fit(Xtr, y)
     with pytest.raises(InputError, match="max_grad_norm"):
         SSLGANClassifier(**TINY, max_grad_norm=0.0).fit(Xtr, y)
+    clipped = SSLGANClassifier(**TINY, max_grad_norm=1.0, log_every=5).fit(Xtr, y)
+    assert all(r["d_grad_norm"] > 0 for r in clipped.history_)  # the clip's reading, logged

@@ -87,16 +87,19 @@ def optimizer_step(
     *modules: nn.Module,
     inputs: list[Tensor] | None = None,
     max_grad_norm: float | None = None,
-) -> None:
+) -> Tensor | None:
     """Zero the gradients, backpropagate ``loss`` (into ``inputs`` only, if given), average the
     gradients of ``modules`` over processes (a no-op in one process), clip their global norm to
-    ``max_grad_norm`` (if given) and step ``opt``."""
+    ``max_grad_norm`` (if given) and step ``opt``. Returns the norm before clipping (None without
+    a clip), as a tensor on the device."""
     opt.zero_grad(set_to_none=True)
     loss.backward(inputs=inputs)
     distributed.average_gradients(*modules)
+    norm = None
     if max_grad_norm is not None:
-        nn.utils.clip_grad_norm_([p for m in modules for p in m.parameters()], max_grad_norm)
+        norm = nn.utils.clip_grad_norm_([p for m in modules for p in m.parameters()], max_grad_norm)
     opt.step()
+    return norm
 
 
 class AdversarialUpdate:
@@ -138,6 +141,8 @@ class AdversarialUpdate:
     ) -> None:
         self.D, self.opt_d, self.loss, self.G, self.opt_g = D, opt_d, loss, G, opt_g
         self.d_max_grad_norm = d_max_grad_norm
+        self.d_grad_norm: Tensor | None = None
+        """the discriminator's gradient norm before the last step's clip (None without a clip)"""
         self.label_smoothing, self.gp_weight, self.r1 = label_smoothing, gradient_penalty, r1
         self.adversarial_weight, self.d_costs, self.g_costs, self.rng = adversarial_weight, list(d_costs), list(g_costs), rng
 
@@ -235,7 +240,7 @@ class AdversarialUpdate:
 
     # ------------------------------------------------------------------ steps
     def step_discriminator(self, loss: Tensor) -> None:
-        optimizer_step(self.opt_d, loss, self.D, max_grad_norm=self.d_max_grad_norm)  # type: ignore[arg-type]
+        self.d_grad_norm = optimizer_step(self.opt_d, loss, self.D, max_grad_norm=self.d_max_grad_norm)  # type: ignore[arg-type]
 
     def step_generator(self, loss: Tensor) -> None:
         assert self.G is not None and self.opt_g is not None, "this update has no generator"
@@ -250,7 +255,7 @@ class AdversarialUpdate:
         g_loss.backward(inputs=list(self.G.parameters()))
         distributed.average_gradients(self.D, self.G)  # type: ignore[arg-type]
         if self.d_max_grad_norm is not None:
-            nn.utils.clip_grad_norm_(self.D.parameters(), self.d_max_grad_norm)
+            self.d_grad_norm = nn.utils.clip_grad_norm_(self.D.parameters(), self.d_max_grad_norm)
         self.opt_d.step()
         self.opt_g.step()
 
