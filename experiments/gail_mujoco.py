@@ -55,6 +55,9 @@ class Args:
     out: str = "results/gail_mujoco.jsonl"
     plot: bool = False
     """only print the table and draw the figure from --out"""
+    variant: str = ""
+    """NAME:JSON, make_gail options over the preset for the GAIL methods (e.g. 'airl:{"reward": "airl"}');
+    their lines' method is METHOD_NAME, so variants and the presets sit side by side"""
 
 
 def normalized(ret: float, meta: dict[str, Any]) -> float:
@@ -82,9 +85,12 @@ def emit(out: Path, row: dict[str, Any]) -> None:
 
 
 def run_one(env_id: str, method: str, seed: int, demos: Transitions, args: Args, out: Path) -> None:
+    name, _, options = args.variant.partition(":")
+    kwargs = {**METHODS.get(method, {}), **(json.loads(options) if options else {})}
+    label = f"{method}_{name}" if name and method != "bc" else method
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
-    mine = {r["env_steps"]: r for r in rows if (r["env"], r["method"], r["seed"]) == (env_id, method, seed)}
-    key = {"env": env_id, "method": method, "seed": seed}
+    mine = {r["env_steps"]: r for r in rows if (r["env"], r["method"], r["seed"]) == (env_id, label, seed)}
+    key = {"env": env_id, "method": label, "seed": seed, **({"options": json.loads(options)} if name else {})}
     if method == "bc":
         if not mine:
             t0 = time.perf_counter()
@@ -96,11 +102,11 @@ def run_one(env_id: str, method: str, seed: int, demos: Transitions, args: Args,
         return
     if max(mine, default=0) >= args.steps:
         return
-    ckpt = Path(args.work) / f"{env_id}_{method}_seed{seed}.safetensors"
+    ckpt = Path(args.work) / f"{env_id}_{label}_seed{seed}.safetensors"
     if ckpt.exists():
         gail = GAIL.load(ckpt, device="cpu")
     else:
-        gail = make_gail(env_id, demos, seed=seed, device="cpu", **METHODS[method])
+        gail = make_gail(env_id, demos, seed=seed, device="cpu", **kwargs)
     seconds = mine[max(mine)]["seconds"] if mine else 0.0
     while True:
         steps = gail.learner.num_timesteps
