@@ -49,6 +49,13 @@ class PumpExpert:
         return np.array([1.0 if obs[1] >= 0 else -1.0], dtype=np.float32), None
 
 
+class DiscretePumpExpert:
+    """MountainCar-v0: push along the velocity (the flag in 114-124 steps from the usual starts)."""
+
+    def predict(self, obs: np.ndarray, deterministic: bool = True) -> tuple[int, None]:
+        return (2 if obs[1] >= 0 else 0), None
+
+
 class AngleExpert:
     """CartPole: push towards the side the pole falls to (500 in every episode)."""
 
@@ -57,9 +64,11 @@ class AngleExpert:
 
 
 EXPERTS: dict[str, Any] = {"InvertedPendulum-v5": LinearExpert(), "MountainCarContinuous-v0": PumpExpert(),
-                           "CartPole-v1": AngleExpert()}  # fmt: skip
-STEPS = {"InvertedPendulum-v5": 20_000, "MountainCarContinuous-v0": 50_000, "CartPole-v1": 50_000, "Acrobot-v1": 100_000}
-ALGO = {"InvertedPendulum-v5": "sac", "MountainCarContinuous-v0": "sac", "CartPole-v1": "ppo", "Acrobot-v1": "ppo"}
+                           "MountainCar-v0": DiscretePumpExpert(), "CartPole-v1": AngleExpert()}  # fmt: skip
+STEPS = {"InvertedPendulum-v5": 20_000, "MountainCarContinuous-v0": 50_000, "CartPole-v1": 50_000, "Acrobot-v1": 100_000,
+         "MountainCar-v0": 100_000}  # fmt: skip
+ALGO = {"InvertedPendulum-v5": "sac", "MountainCarContinuous-v0": "sac", "CartPole-v1": "ppo", "Acrobot-v1": "ppo",
+        "MountainCar-v0": "ppo"}  # fmt: skip
 
 
 @dataclass
@@ -75,6 +84,9 @@ class Args:
     out: str = "results/gail_absorbing.jsonl"
     plot: bool = False
     """only draw return against env steps per env from the lines in --out"""
+    variant: str = ""
+    """NAME:JSON, make_gail options for both methods (e.g. 'airl:{"reward": "airl"}'); their lines' method is
+    METHOD_NAME, so variants and the defaults sit side by side"""
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -83,10 +95,8 @@ def table(rows: list[dict[str, Any]]) -> str:
              "(mean) | episode length (mean) | expert / random | s per run |",
              "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for env_id in dict.fromkeys(r["env"] for r in rows):
-        for method in ("plain", "absorbing"):
+        for method in dict.fromkeys(r["method"] for r in rows if r["env"] == env_id):
             mine = sorted((r for r in rows if r["env"] == env_id and r["method"] == method), key=lambda r: r["seed"])
-            if not mine:
-                continue
             r0 = mine[0]
             lines.append(f"| {env_id} | {r0['algo']} | {method} | {len(mine)} | "
                          + " / ".join(f"{r['return_mean']:.0f}" for r in mine)
@@ -117,11 +127,14 @@ def main(args: Args) -> None:
         plot(out)
         return
     out.parent.mkdir(parents=True, exist_ok=True)
+    name, _, options = args.variant.partition(":")
+    kwargs = json.loads(options) if options else {}
     done = (
         {(r["env"], r["method"], r["seed"]) for r in map(json.loads, out.read_text().splitlines())} if out.exists() else set()
     )
     for env_id in args.envs:
-        todo = [(m, s) for s in args.seeds for m in args.methods if (env_id, m, s) not in done]
+        label = {m: f"{m}_{name}" if name else m for m in args.methods}
+        todo = [(m, s) for s in args.seeds for m in args.methods if (env_id, label[m], s) not in done]
         if not todo:
             continue
         expert = EXPERTS.get(env_id) or train_expert(env_id, seed=0, device="cpu")
@@ -130,7 +143,7 @@ def main(args: Args) -> None:
         steps, algo = args.steps or STEPS[env_id], ALGO[env_id]
         for method, seed in todo:
             t0 = time.perf_counter()
-            gail = make_gail(env_id, demos, algo=algo, absorbing=method == "absorbing", seed=seed, device="cpu")
+            gail = make_gail(env_id, demos, algo=algo, absorbing=method == "absorbing", seed=seed, device="cpu", **kwargs)
             curve, seconds = [], time.perf_counter() - t0
             while gail.learner.num_timesteps < steps:  # evaluation time is not counted as training time
                 t0 = time.perf_counter()
@@ -140,7 +153,8 @@ def main(args: Args) -> None:
                 curve.append({"env_steps": gail.learner.num_timesteps, "return_mean": ret, "seconds": round(seconds, 1)})
             final = rollout(gail, env_id, 10, seed=seed + 1000)
             limit = gail.venv.get_attr("spec")[0].max_episode_steps
-            row = {"env": env_id, "algo": algo, "method": method, "seed": seed, "env_steps": gail.learner.num_timesteps,
+            row = {"env": env_id, "algo": algo, "method": label[method], "seed": seed, "options": kwargs,
+                   "env_steps": gail.learner.num_timesteps,
                    "return_mean": final.mean_return,
                    "normalized_score": (final.mean_return - rand_ret) / (expert_ret - rand_ret),
                    "episode_length": float(np.mean(final.lengths)),
