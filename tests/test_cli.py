@@ -149,3 +149,13 @@ def test_demos_collect_loads_off_policy_experts(tmp_path, algo):
     demos = tmp_path / "demos.npz"
     argv = ["demos", "collect", "--expert", str(expert), "--env", "Pendulum-v1", "--episodes", "1", "--out", str(demos)]
     assert main(argv) == 0 and demos.exists()
+
+
+def test_parse_variant_reads_bools_ints_floats_and_tuples():
+    from genrl.cli.parsing import parse_variant
+    from genrl.worldmodel.dyna import DynaConfig
+
+    name, cfg = parse_variant("ln:critic_layer_norm=true,tau=0.01,updates_per_step=5", DynaConfig())
+    assert (name, cfg.critic_layer_norm, cfg.tau, cfg.updates_per_step) == ("ln", True, 0.01, 5)
+    with pytest.raises(SystemExit, match="true or false"):
+        parse_variant("x:critic_layer_norm=1", DynaConfig())

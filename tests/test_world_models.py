@@ -111,6 +111,21 @@ def test_dyna_sac_runs_real_steps_and_keeps_its_model_rollouts_within_retention(
     assert rb.size() == min(imagined, retention) and rb.pos == imagined % retention and rb.full == (imagined > retention)
 
 
+def test_dyna_critic_layer_norm_and_target_rate_reach_sac():
+    from torch import nn
+
+    from genrl.worldmodel.dyna import DynaConfig, dyna_sac
+
+    cfg = DynaConfig(total_steps=40, start_steps=20, model_every=20, model_fit_steps=20, rollouts=16, updates_per_step=1,
+                     batch_size=16, eval_every=40, eval_episodes=1, critic_layer_norm=True, tau=0.01)  # fmt: skip
+    agent, _ = dyna_sac("genrl/Fork2D-v0", make_world_model("mlp", 2, 2, hidden=(16,)), cfg)
+    for critic in (agent.critic, agent.critic_target):  # the target copies the normalised critics
+        assert [sum(isinstance(m, nn.LayerNorm) for m in q) for q in critic.q_networks] == [2, 2]
+    trained = {id(p) for g in agent.critic.optimizer.param_groups for p in g["params"]}
+    assert all(id(p) in trained for p in agent.critic.parameters())
+    assert agent.tau == 0.01 and not any(isinstance(m, nn.LayerNorm) for m in agent.actor.modules())
+
+
 @pytest.mark.parametrize("batch, n", [(1, 1), (3, 2), (7, 5)])
 def test_ensemble_sampling_any_batch_size(batch, n):
     model = make_world_model("ensemble", 2, 2, hidden=(8,))

@@ -140,6 +140,11 @@ def parse_variant(spec: str, base: T) -> tuple[str, T]:
         key, _, value = item.partition("=")
         if key not in kinds:
             raise SystemExit(f"unknown field {key!r} in variant {name!r}; choose from {sorted(kinds)}")
+        if "bool" in kinds[key]:
+            if value not in ("true", "false"):
+                raise SystemExit(f"{key} in variant {name!r} must be true or false, got {value!r}")
+            changes[key] = value == "true"
+            continue
         number = float if "float" in kinds[key] else int
         changes[key] = tuple(number(v) for v in value.split("x")) if "tuple" in kinds[key] else number(value)
     return name, dataclasses.replace(base, **changes)  # type: ignore[type-var]

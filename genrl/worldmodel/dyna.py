@@ -26,6 +26,7 @@ from stable_baselines3.common.logger import configure
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from stable_baselines3.common.vec_env import VecNormalize
 
+from genrl.policies import LayerNormSACPolicy
 from genrl.rollout import rollout
 from genrl.transitions import FIELDS, Transitions
 from genrl.worldmodel.evaluate import model_energy_score
@@ -52,6 +53,10 @@ class DynaConfig:
     """fraction of each SAC batch drawn from the real transitions"""
     target_entropy: float | None = None
     """SAC's entropy target (None: SB3's -dim(A); MBPO sets -0.05 for one-dimensional actions)"""
+    tau: float = 0.005
+    """SAC's target-network rate (SB3's default)"""
+    critic_layer_norm: bool = False
+    """LayerNorm in SAC's critics (:class:`~genrl.policies.LayerNormSACPolicy`)"""
     eval_every: int = 200
     eval_episodes: int = 3
 
@@ -121,7 +126,8 @@ def dyna_sac(
     between its last two fits, scored before it trained on them; absent before the second fit)."""
     c = config or DynaConfig()
     env = gym.make(env_id)
-    agent = SAC("MlpPolicy", env, seed=seed, learning_starts=0, buffer_size=c.buffer_size, verbose=0, device=device,
+    agent = SAC(LayerNormSACPolicy if c.critic_layer_norm else "MlpPolicy", env, seed=seed, learning_starts=0,
+                buffer_size=c.buffer_size, verbose=0, device=device, tau=c.tau,
                 target_entropy="auto" if c.target_entropy is None else c.target_entropy)  # fmt: skip
     agent.set_logger(configure(None, []))
     real_buffer = ReplayBuffer(c.total_steps, env.observation_space, env.action_space, device=agent.device, n_envs=1)
