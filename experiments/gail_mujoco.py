@@ -112,7 +112,7 @@ def run_one(env_id: str, method: str, seed: int, demos: Transitions, args: Args,
         steps = gail.learner.num_timesteps
         if steps and steps not in mine:  # evaluation after each chunk (also one a kill interrupted)
             ret = rollout(gail, env_id, 5, seed=seed + 500).mean_return
-            emit(out, {**key, "algo": METHODS[method]["algo"], "env_steps": steps, "return_mean": ret,
+            emit(out, {**key, "algo": kwargs["algo"], "env_steps": steps, "return_mean": ret,
                        "normalized_score": normalized(ret, demos.meta), "seconds": round(seconds, 1)})  # fmt: skip
             mine[steps] = {}
         if steps >= args.steps:
