@@ -65,8 +65,9 @@ class AngleExpert:
 
 EXPERTS: dict[str, Any] = {"InvertedPendulum-v5": LinearExpert(), "MountainCarContinuous-v0": PumpExpert(),
                            "MountainCar-v0": DiscretePumpExpert(), "CartPole-v1": AngleExpert()}  # fmt: skip
+# MountainCar-v0's budget: 100k left tuning seed 100 at 0.85 (learning starts at about 56k), 200k at 0.91
 STEPS = {"InvertedPendulum-v5": 20_000, "MountainCarContinuous-v0": 50_000, "CartPole-v1": 50_000, "Acrobot-v1": 100_000,
-         "MountainCar-v0": 100_000}  # fmt: skip
+         "MountainCar-v0": 200_000}  # fmt: skip
 ALGO = {"InvertedPendulum-v5": "sac", "MountainCarContinuous-v0": "sac", "CartPole-v1": "ppo", "Acrobot-v1": "ppo",
         "MountainCar-v0": "ppo"}  # fmt: skip
 
