@@ -159,7 +159,7 @@ def test_documented_experiment_commands_parse(monkeypatch):
     seen = set()
     for text in texts:
         for script, options in re.findall(r"python (experiments/\w+\.py)([^`\n]*)", text):
-            options = re.sub(r"\[|\]|\.\.\.", " ", options).split()
+            options = shlex.split(re.sub(r"\[|\]|\.\.\.", " ", options))  # quoted JSON stays one argument
             if (script, tuple(options)) in seen:
                 continue
             seen.add((script, tuple(options)))
