@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from genrl.cli import parse_dataclass
+from genrl.cli.parsing import parse_json_variant
 from genrl.gail import make_gail, record, train_expert
 from genrl.plotting import plot_learning_curves
 from genrl.rollout import random_return, rollout
@@ -128,8 +129,7 @@ def main(args: Args) -> None:
         plot(out)
         return
     out.parent.mkdir(parents=True, exist_ok=True)
-    name, _, options = args.variant.partition(":")
-    kwargs = json.loads(options) if options else {}
+    name, kwargs = parse_json_variant(args.variant)
     done = (
         {(r["env"], r["method"], r["seed"]) for r in map(json.loads, out.read_text().splitlines())} if out.exists() else set()
     )

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from genrl.cli import parse_dataclass
+from genrl.cli.parsing import parse_json_variant
 from genrl.gail import make_gail, record, train_expert
 from genrl.plotting import plot_learning_curves
 from genrl.rollout import random_return
@@ -48,8 +49,7 @@ def main(args: Args) -> None:
     torch.set_num_threads(args.threads)
     lines = Path(args.out).with_suffix(".jsonl")
     rows = [json.loads(line) for line in lines.read_text().splitlines()] if lines.exists() else []
-    name, _, options = args.variant.partition(":")
-    gail_kwargs = json.loads(options) if options else {}
+    name, gail_kwargs = parse_json_variant(args.variant)
     for env_id in args.envs:
         gail_algo = "ppo" if env_id == "CartPole-v1" else "sac"
         # BC trains the PPO policy (categorical or Gaussian) on the demos and takes no env steps

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from genrl.cli import parse_dataclass
+from genrl.cli.parsing import parse_json_variant
 from genrl.gail import GAIL, behaviour_cloning, make_gail
 from genrl.plotting import plot_learning_curves
 from genrl.rollout import rollout
@@ -85,12 +86,12 @@ def emit(out: Path, row: dict[str, Any]) -> None:
 
 
 def run_one(env_id: str, method: str, seed: int, demos: Transitions, args: Args, out: Path) -> None:
-    name, _, options = args.variant.partition(":")
-    kwargs = {**METHODS.get(method, {}), **(json.loads(options) if options else {})}
+    name, options = parse_json_variant(args.variant)
+    kwargs = {**METHODS.get(method, {}), **options}
     label = f"{method}_{name}" if name and method != "bc" else method
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
     mine = {r["env_steps"]: r for r in rows if (r["env"], r["method"], r["seed"]) == (env_id, label, seed)}
-    key = {"env": env_id, "method": label, "seed": seed, **({"options": json.loads(options)} if name else {})}
+    key = {"env": env_id, "method": label, "seed": seed, **({"options": options} if name else {})}
     if method == "bc":
         if not mine:
             t0 = time.perf_counter()

@@ -11,7 +11,7 @@ mostly imagined data is one: see ``experiments/dyna_stability.py``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from stable_baselines3.common.policies import ContinuousCritic
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, create_mlp
@@ -23,15 +23,13 @@ class LayerNormCritic(ContinuousCritic):
     """SB3's ``ContinuousCritic`` (same arguments) with ``nn.LayerNorm`` after each hidden Linear:
     ``(obs features, action) -> n_critics`` values ``(B, 1)`` each."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        first = list(self.q_networks[0].children())
-        linears = [m for m in first if isinstance(m, nn.Linear)]
-        activation = type(first[1]) if len(linears) > 1 else nn.ReLU
-        net_arch = [m.out_features for m in linears[:-1]]
+    def __init__(self, **kwargs: Any) -> None:  # SB3 builds critics from keyword arguments only
+        super().__init__(**kwargs)
+        in_dim = cast(nn.Linear, next(self.q_networks[0].children())).in_features  # features + action, as SB3 sized it
+        activation = kwargs.get("activation_fn", nn.ReLU)
         self.q_networks = []
         for idx in range(self.n_critics):
-            layers = create_mlp(linears[0].in_features, 1, net_arch, activation, post_linear_modules=[nn.LayerNorm])
+            layers = create_mlp(in_dim, 1, kwargs["net_arch"], activation, post_linear_modules=[nn.LayerNorm])
             q_net = nn.Sequential(*layers)
             self.add_module(f"qf{idx}", q_net)  # replaces SB3's plain network under the same name
             self.q_networks.append(q_net)

@@ -159,3 +159,13 @@ def test_parse_variant_reads_bools_ints_floats_and_tuples():
     assert (name, cfg.critic_layer_norm, cfg.tau, cfg.updates_per_step) == ("ln", True, 0.01, 5)
     with pytest.raises(SystemExit, match="true or false"):
         parse_variant("x:critic_layer_norm=1", DynaConfig())
+
+
+def test_parse_json_variant_reads_a_name_and_keyword_options():
+    from genrl.cli.parsing import parse_json_variant
+
+    assert parse_json_variant("") == ("", {})
+    name, options = parse_json_variant('dac:{"reward": "airl", "disc_updates": 1000}')
+    assert (name, options) == ("dac", {"reward": "airl", "disc_updates": 1000})
+    with pytest.raises(SystemExit, match="JSON object"):
+        parse_json_variant("x:{reward: airl}")

@@ -16,6 +16,7 @@ import dataclasses
 import importlib
 import inspect
 import itertools
+import json
 import textwrap
 import types
 from collections.abc import Iterator, Sequence
@@ -148,3 +149,16 @@ def parse_variant(spec: str, base: T) -> tuple[str, T]:
         number = float if "float" in kinds[key] else int
         changes[key] = tuple(number(v) for v in value.split("x")) if "tuple" in kinds[key] else number(value)
     return name, dataclasses.replace(base, **changes)  # type: ignore[type-var]
+
+
+def parse_json_variant(spec: str) -> tuple[str, dict[str, Any]]:
+    """``"name:{json options}"`` -> (name, options); ``""`` -> ("", {}). For experiments whose
+    variants are keyword arguments (e.g. ``make_gail``'s) rather than a dataclass's fields."""
+    name, _, body = spec.partition(":")
+    try:
+        options = json.loads(body) if body else {}
+    except json.JSONDecodeError as e:
+        raise SystemExit(f"variant {name!r}: options must be a JSON object, got {body!r} ({e})") from None
+    if not isinstance(options, dict):
+        raise SystemExit(f"variant {name!r}: options must be a JSON object, got {body!r}")
+    return name, options
