@@ -204,3 +204,28 @@ def test_sampled_absorbing_rows_carry_the_absorbing_states_value_in_closed_form(
     np.testing.assert_allclose(rewards, [step[0] + gamma * value, value], rtol=1e-4)
     back = GAIL.load(gail.save(tmp_path / "gail.safetensors"), device="cpu")
     assert back.disc_source == "replay" and back.reward_net.absorbing_scale == 10.0 and back.absorbing_repeats == 1
+
+
+def test_demo_fraction_mixes_relabelled_demos_with_their_absorbing_rows_into_the_learners_batches(demos, tmp_path):
+    gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", round_steps=200,
+                     algo_kwargs=SMALL_SAC, disc_source="replay", demo_fraction=0.25).learn(400)  # fmt: skip
+    rb, d = gail.learner.replay_buffer, gail.train_demos
+    n_term = int(d.terminated.sum())
+    assert len(rb.demo_rows["obs"]) == len(d) + n_term  # each termination: the step into the absorbing state and its loop
+    assert rb.demo_rows["obs"][:, -1].sum() == n_term and rb.demo_rows["next_obs"][:, -1].sum() == 2 * n_term
+    np.testing.assert_allclose(rb.demo_rows["actions"][: len(d)], d.act)  # Forward's action 1 is the top of [-1, 1]
+    batch = rb.sample(64)
+    assert all(len(x) == 64 for x in batch[:5])
+    demo_obs = batch.observations[48:].numpy()  # the last round(0.25 * 64) rows are demonstrations
+    stored = {tuple(row) for row in rb.demo_rows["obs"].tolist()}
+    assert all(tuple(row) in stored for row in demo_obs.tolist())
+    act, nxt, ended = gail._unscale(batch.actions[48:].numpy()), batch.next_observations[48:].numpy(), batch.dones[48:, 0] > 0
+    expected = gail.reward_net.reward(demo_obs, act, nxt, ended.numpy(), gail.learner.gamma)
+    np.testing.assert_allclose(batch.rewards[48:, 0].numpy(), expected, rtol=1e-4, atol=1e-5)
+    back = GAIL.load(gail.save(tmp_path / "gail.safetensors"), device="cpu")
+    rb_back = back.learner.replay_buffer
+    assert rb_back.demo_fraction == 0.25 and len(rb_back.demo_rows["obs"]) == len(rb.demo_rows["obs"])
+    with pytest.raises(InputError, match="demo_fraction"):
+        make_gail("GenrlTestReach1D-v0", demos, algo="ppo", n_envs=1, seed=0, device="cpu", demo_fraction=0.5)
+    with pytest.raises(InputError, match="demo_fraction"):
+        make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", demo_fraction=1.0)

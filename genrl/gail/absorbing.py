@@ -48,6 +48,25 @@ def absorbing_state(dim: int) -> np.ndarray:
     return state
 
 
+def stored_rows(obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray,
+                absorbing: bool) -> dict[str, np.ndarray]:  # fmt: skip
+    """Transitions ``(N, ...)`` as a relabelling replay buffer stores them: ``obs``, ``actions``,
+    ``next_obs``, ``dones`` (terminations). With ``absorbing``, as :class:`AbsorbingReplayBuffer`
+    stores them: flagged observations, each terminated step leading into the absorbing state,
+    followed by that state's self-loop."""
+    term = np.asarray(terminated, dtype=bool).reshape(-1)
+    if not absorbing:
+        return {"obs": obs, "actions": actions, "next_obs": next_obs, "dones": term.astype(np.float32)}
+    state = absorbing_state(obs.shape[1] + 1)
+    loops = np.repeat(state[None], int(term.sum()), axis=0)
+    return {
+        "obs": np.concatenate([add_flag(obs), loops]),
+        "actions": np.concatenate([actions, np.zeros((len(loops), actions.shape[1]), dtype=np.float32)]),
+        "next_obs": np.concatenate([np.where(term[:, None], state, add_flag(next_obs)), loops]),
+        "dones": np.concatenate([term, np.ones(len(loops), dtype=bool)]).astype(np.float32),
+    }
+
+
 class AbsorbingFlag(VecEnvWrapper):
     """Appends the absorbing flag (0) to every observation of a flat Box-observation VecEnv,
     including the ``terminal_observation`` of finished episodes."""

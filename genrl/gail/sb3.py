@@ -35,11 +35,32 @@ class RelabelingReplayBuffer(ReplayBuffer):
     """
 
     reward_fn: Callable[..., np.ndarray] | None = None
+    demo_rows: dict[str, np.ndarray] | None = None
+    """Demonstration transitions stored as this buffer stores its own (``obs``, ``actions`` scaled
+    to [-1, 1], ``next_obs``, ``dones``: terminations), mixed into every sampled batch at
+    ``demo_fraction``; attached by GAIL like ``reward_fn``."""
+    demo_fraction: float = 0.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.n_envs != 1:  # SB3 draws each sampled row's env at random and does not say which
             raise InputError(f"a relabelling replay buffer takes one env, got {self.n_envs}")
+
+    def sample(self, batch_size: int, env: Any = None) -> Any:
+        """``batch_size`` rows, ``round(demo_fraction * batch_size)`` of them demonstrations (as in
+        SQIL or DQfD: the critic learns the value of the expert's own actions), all relabelled."""
+        n_demo = round(self.demo_fraction * batch_size) if self.demo_rows is not None else 0
+        samples = super().sample(batch_size - n_demo, env)
+        if not n_demo:
+            return samples
+        d = self.demo_rows
+        assert d is not None and self.reward_fn is not None
+        idx = np.random.randint(len(d["obs"]), size=n_demo)  # SB3 draws its own rows from NumPy's global RNG too
+        obs, act, next_obs, dones = d["obs"][idx], d["actions"][idx], d["next_obs"][idx], d["dones"][idx]
+        rew = self.reward_fn(obs, act, next_obs, dones > 0)
+        demo = (obs, act, next_obs, dones.reshape(-1, 1), rew.reshape(-1, 1))
+        mixed = [torch.cat([cast(torch.Tensor, a), self.to_torch(b.astype(np.float32))]) for a, b in zip(samples, demo)]
+        return samples._replace(**dict(zip(samples._fields, mixed)))
 
     def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> Any:
         if self.reward_fn is None:

@@ -63,7 +63,7 @@ from stable_baselines3.common.type_aliases import MaybeCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from genrl.errors import InputError
-from genrl.gail.absorbing import AbsorbingFlag, AbsorbingReplayBuffer, add_flag
+from genrl.gail.absorbing import AbsorbingFlag, AbsorbingReplayBuffer, add_flag, stored_rows
 from genrl.gail.demos import check_demos
 from genrl.gail.presets import gail_preset
 from genrl.gail.reward import RewardNet
@@ -101,6 +101,10 @@ class GAIL:
         ``max(2 * round_steps, disc_batch)`` transitions; ``"replay"`` (off-policy learners), the
         learner's replay buffer, as DAC trains it — rows of old policies too, and the absorbing
         transitions of every termination still in it, once each (demos' absorbing rows once each as well).
+    :param demo_fraction: off-policy learners with a relabelling replay buffer: the fraction of
+        each of the learner's minibatches drawn from the (training) demonstrations, relabelled by
+        the discriminator like the learner's own rows, so the critic learns what the expert's
+        actions are worth where the expert takes them (as SQIL and DQfD mix them in); 0 (default): none.
     :param seed: seeds the demo split and the discriminator's minibatches.
     """
 
@@ -121,6 +125,7 @@ class GAIL:
         round_steps: int | None = None,
         holdout: float = 0.2,
         disc_source: Literal["recent", "replay"] = "recent",
+        demo_fraction: float = 0.0,
         seed: int = 0,
     ) -> None:
         self.config = {k: v for k, v in locals().items() if k not in ("self", "demos", "venv", "learner", "reward_net")}
@@ -157,6 +162,17 @@ class GAIL:
         buffer = replay_buffer(learner)
         if isinstance(buffer, RelabelingReplayBuffer):
             buffer.reward_fn = partial(self._reward, scale_actions=True, relabelled=True)
+        if not 0.0 <= demo_fraction < 1.0:
+            raise InputError(f"demo_fraction must be in [0, 1), got {demo_fraction}")
+        if demo_fraction:
+            if not isinstance(buffer, RelabelingReplayBuffer):
+                raise InputError("demo_fraction needs an off-policy learner with a relabelling replay buffer "
+                                 "(make_gail's SAC and TD3 have one)")  # fmt: skip
+            d = self.train_demos
+            scaled = cast(Any, learner.policy).scale_action(d.act.astype(np.float32))
+            buffer.demo_rows = stored_rows(d.obs.astype(np.float32), scaled, d.next_obs.astype(np.float32),
+                                           d.terminated, absorbing=isinstance(buffer, AbsorbingReplayBuffer))  # fmt: skip
+            buffer.demo_fraction = demo_fraction
         # A termination's absorbing state stands for the gamma / (1 - gamma) discounted steps spent
         # there, so the discriminator sees it that often in the recent window; one row per
         # termination there left it valuing the absorbing state like the demos' mean state, and
