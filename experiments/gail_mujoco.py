@@ -96,7 +96,7 @@ def run_one(env_id: str, method: str, seed: int, demos: Transitions, args: Args,
         if not mine:
             t0 = time.perf_counter()
             gail = make_gail(env_id, demos, algo="ppo", seed=seed, device="cpu")
-            behaviour_cloning(gail.learner, gail.train_demos, args.bc_epochs)  # type: ignore[arg-type]
+            behaviour_cloning(gail.learner, gail.train_demos, args.bc_epochs)
             ret, seconds = rollout(gail, env_id, 5, seed=seed + 500).mean_return, time.perf_counter() - t0
             emit(out, {**key, "algo": "ppo", "env_steps": 0, "return_mean": ret,
                        "normalized_score": normalized(ret, demos.meta), "seconds": round(seconds, 1)})  # fmt: skip

@@ -229,3 +229,17 @@ def test_demo_fraction_mixes_relabelled_demos_with_their_absorbing_rows_into_the
         make_gail("GenrlTestReach1D-v0", demos, algo="ppo", n_envs=1, seed=0, device="cpu", demo_fraction=0.5)
     with pytest.raises(InputError, match="demo_fraction"):
         make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", demo_fraction=1.0)
+
+
+@pytest.mark.parametrize("algo, absorbing", [("sac", True), ("td3", False)])
+def test_behaviour_cloning_warm_starts_off_policy_actors(demos, algo, absorbing):
+    obs = demos.obs[:20]
+    kwargs = {"algo": algo, "absorbing": absorbing, "seed": 0, "device": "cpu", "algo_kwargs": SMALL_SAC}
+    assert "use_sde" not in SMALL_SAC["policy_kwargs"]  # make_gail hands SB3 a copy, which SAC writes into
+    before = make_gail("GenrlTestReach1D-v0", demos, **kwargs).predict(obs, deterministic=True)[0]
+    gail = make_gail("GenrlTestReach1D-v0", demos, bc_epochs=300, **kwargs)
+    after = gail.predict(obs, deterministic=True)[0]  # the demos' action is always 1, the top of the range
+    assert np.abs(before).mean() < 0.5 and after.min() > 0.9
+    if algo == "td3":
+        for name, p in gail.learner.actor.state_dict().items():
+            torch.testing.assert_close(gail.learner.actor_target.state_dict()[name], p)

@@ -209,7 +209,7 @@ class GailJob(Resumable):
     reward: str = field(default="gail", metadata=choices("genrl.gail.reward:REWARDS"))
     """how the discriminator's logit becomes the reward"""
     bc_epochs: int = field(default=0, metadata=at_least(0))
-    """behaviour-cloning warm start (ppo)"""
+    """behaviour-cloning warm start, epochs on the demos"""
     subproc: bool = False
     """step the PPO env copies in worker processes"""
     next_obs: bool = False

@@ -45,6 +45,7 @@ fresh episodes (env internals are not saved) but keeps its step count and learni
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import partial
 from pathlib import Path
@@ -402,7 +403,9 @@ def make_gail(
     :param disc_hidden: the discriminator's hidden widths (default 64, 64).
     :param round_steps: env steps per round (PPO: its rollout length times ``n_envs``; default 32
         per env; SAC: 1000).
-    :param bc_epochs: behaviour-cloning epochs on the demos before adversarial training (PPO only).
+    :param bc_epochs: behaviour-cloning epochs on the demos before adversarial training
+        (:func:`behaviour_cloning`); with SAC or TD3, lower ``learning_starts`` in ``algo_kwargs``
+        so that the cloned policy, not uniform random actions, collects the first steps.
     :param algo_kwargs: passed to the SB3 constructor (over genrl's defaults); JSON values only
         if the run is to be checkpointed.
     :param preset: start from the env's entry in :data:`genrl.gail.presets.GAIL_PRESETS` for
@@ -421,8 +424,6 @@ def make_gail(
     factory.update(gail_kwargs, disc_hidden=list(disc_hidden), preset=False)
     if algo not in ("ppo", "sac", "td3"):
         raise InputError(f"algo must be 'ppo', 'sac' or 'td3', got {algo!r}")
-    if bc_epochs and algo != "ppo":
-        raise InputError("behaviour-cloning pretraining is implemented for algo='ppo' only")
     env = gym.make(env_id)
     check_demos(demos, env)
     if absorbing == "auto":
@@ -456,7 +457,7 @@ def make_gail(
         if algo == "td3":  # rl-zoo3's exploration noise for TD3 on MuJoCo
             n = demos.act.shape[1]
             kwargs["action_noise"] = NormalActionNoise(np.zeros(n), 0.1 * np.ones(n))
-    algo_kwargs = dict(algo_kwargs or {})
+    algo_kwargs = copy.deepcopy(algo_kwargs)  # SB3 writes into policy_kwargs; the caller's dict stays as given
     if algo_kwargs.get("optimize_memory_usage"):
         raise InputError("optimize_memory_usage is not supported: relabelling needs the stored next observations")
     kwargs.update(algo_kwargs)
@@ -470,7 +471,7 @@ def make_gail(
     gail = GAIL(demos, venv, learner, reward_net, round_steps=round_steps, seed=seed, **gail_kwargs)
     gail.factory = factory
     if bc_epochs:
-        behaviour_cloning(cast(PPO, learner), gail.train_demos, bc_epochs)
+        behaviour_cloning(learner, gail.train_demos, bc_epochs)
     return gail
 
 
@@ -478,17 +479,35 @@ def _first(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
 
-def behaviour_cloning(learner: OnPolicyAlgorithm, demos: Transitions, epochs: int, batch_size: int = 64) -> None:
-    """Fit the learner's policy to the demos' actions by maximum likelihood (a warm start)."""
+def behaviour_cloning(learner: BaseAlgorithm, demos: Transitions, epochs: int, batch_size: int = 64) -> None:
+    """Fit the learner's policy to the demos' actions (a warm start).
+
+    PPO (any on-policy learner): maximum likelihood. SAC and TD3: mean squared error between the
+    actor's deterministic action and the demo action, both in SB3's [-1, 1] scale (SAC's noise scale
+    is left to its entropy target; TD3's target actor is set to the result). A learner whose
+    observations carry the absorbing flag (:class:`~genrl.gail.absorbing.AbsorbingFlag`) is fed
+    the demos' observations with the flag 0 appended.
+    """
     pol, dev = learner.policy, learner.device
-    opt = torch.optim.Adam(pol.parameters(), lr=1e-3)
-    obs = torch.as_tensor(demos.obs, device=dev)
-    act = torch.as_tensor(demos.act, device=dev)
+    obs_np = demos.obs.astype(np.float32)
+    if cast(spaces.Box, learner.observation_space).shape[-1] == obs_np.shape[-1] + 1:
+        obs_np = add_flag(obs_np)
+    obs = torch.as_tensor(obs_np, device=dev)
+    on_policy = isinstance(learner, OnPolicyAlgorithm)
+    act_np = demos.act if on_policy else cast(Any, pol).scale_action(demos.act.astype(np.float32))
+    act = torch.as_tensor(act_np, device=dev)
     act = act[:, 0].long() if isinstance(learner.action_space, spaces.Discrete) else act
+    actor = pol if on_policy else cast(Any, learner).actor
+    opt = torch.optim.Adam(actor.parameters(), lr=1e-3)
     for _ in range(epochs):
         for idx in torch.randperm(len(obs), device=dev).split(batch_size):
-            _, log_prob, _ = pol.evaluate_actions(obs[idx], act[idx])
-            loss = -log_prob.mean()
+            if on_policy:
+                loss = -cast(Any, pol).evaluate_actions(obs[idx], act[idx])[1].mean()
+            else:  # SAC's actor takes deterministic=; TD3's is deterministic
+                pred = actor(obs[idx], deterministic=True) if isinstance(learner, SAC) else actor(obs[idx])
+                loss = ((pred - act[idx]) ** 2).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
+    if isinstance(learner, TD3):
+        learner.actor_target.load_state_dict(learner.actor.state_dict())
