@@ -10,7 +10,7 @@ there are skipped): env, model, variant, seed, config, curve, first_reach (real 
 evaluation at or above ``--target``), held (the lowest evaluation from then on), seconds.
 ``--plot`` prints the table and draws one figure per env.
 
-    python experiments/dyna_stability.py --models true gan --variants default: real10:real_ratio=0.1 --seeds 0 1 2
+    python experiments/dyna_stability.py --models true gan --variants default: no_ln:critic_layer_norm=false --seeds 0 1 2
 """
 
 from __future__ import annotations

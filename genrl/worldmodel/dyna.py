@@ -49,14 +49,17 @@ class DynaConfig:
     batch_size: int = 256
     buffer_size: int = 200_000
     """model transitions kept (MBPO keeps about one epoch's rollouts)"""
-    real_ratio: float = 0.0
-    """fraction of each SAC batch drawn from the real transitions"""
+    real_ratio: float = 0.1
+    """fraction of each SAC batch drawn from the real transitions (with 0, Pendulum's loop unlearned
+    its swing-up more often; results page)"""
     target_entropy: float | None = None
     """SAC's entropy target (None: SB3's -dim(A); MBPO sets -0.05 for one-dimensional actions)"""
     tau: float = 0.005
     """SAC's target-network rate (SB3's default)"""
-    critic_layer_norm: bool = False
-    """LayerNorm in SAC's critics (:class:`~genrl.policies.LayerNormSACPolicy`)"""
+    critic_layer_norm: bool = True
+    """LayerNorm in SAC's critics (:class:`~genrl.policies.LayerNormSACPolicy`); with it (and
+    ``real_ratio`` 0.1) the Pendulum loop held its swing-up in 8 of 9 runs (true kernel, ensemble,
+    GAN; 3 seeds each; results page)"""
     eval_every: int = 200
     eval_episodes: int = 3
 
