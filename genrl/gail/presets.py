@@ -47,15 +47,7 @@ _HOPPER_PPO: dict[str, Any] = {
     "disc_updates": 8,
     "disc_batch": 128,
 }  # fmt: skip
-_PENDULUM_SAC: dict[str, Any] = {
-    # The discriminator on the whole replay buffer, 100 steps per 1,000-step round: 0.95 at 6k env
-    # steps and 1.00 at 50k on tuning seeds 100-102, where make_gail's defaults (the recent window,
-    # 4 steps) plateaued at 0.92-0.94 (results page).
-    "disc_source": "replay",
-    "disc_updates": 100,
-}
 GAIL_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    "Pendulum-v1": {"sac": _PENDULUM_SAC},
     "Hopper-v5": {"sac": _MUJOCO_OFF_POLICY, "td3": _MUJOCO_TD3, "ppo": _HOPPER_PPO},
     "HalfCheetah-v5": {"sac": _MUJOCO_OFF_POLICY, "td3": _MUJOCO_TD3},
 }

@@ -409,7 +409,7 @@ def make_gail(
     :param algo_kwargs: passed to the SB3 constructor (over genrl's defaults); JSON values only
         if the run is to be checkpointed.
     :param preset: start from the env's entry in :data:`genrl.gail.presets.GAIL_PRESETS` for
-        ``algo`` (Pendulum-v1, Hopper-v5 and HalfCheetah-v5 have one); arguments passed here win over it.
+        ``algo`` (Hopper-v5 and HalfCheetah-v5 have one); arguments passed here win over it.
     :param gail_kwargs: the remaining :class:`GAIL` options (``disc_lr``, ``disc_updates``, ...).
     """
     entry = gail_preset(env_id, algo) if preset else {}
