@@ -490,7 +490,8 @@ def behaviour_cloning(learner: BaseAlgorithm, demos: Transitions, epochs: int, b
     """
     pol, dev = learner.policy, learner.device
     obs_np = demos.obs.astype(np.float32)
-    if cast(spaces.Box, learner.observation_space).shape[-1] == obs_np.shape[-1] + 1:
+    space = learner.observation_space
+    if isinstance(space, spaces.Box) and space.shape[-1] == obs_np.shape[-1] + 1:  # the flag is the one extra feature
         obs_np = add_flag(obs_np)
     obs = torch.as_tensor(obs_np, device=dev)
     on_policy = isinstance(learner, OnPolicyAlgorithm)
