@@ -27,12 +27,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from stable_baselines3 import SAC
 
 from genrl.cli import parse_dataclass
 from genrl.cli.parsing import parse_json_variant
 from genrl.gail import GAIL, make_gail
 from genrl.gail.absorbing import add_flag
+from genrl.gail.sb3 import deterministic_action
 from genrl.rollout import rollout
 from genrl.transitions import Transitions
 
@@ -60,20 +60,17 @@ def patch_actor_step(gail: GAIL, hold_actor: int, anchor: float | None) -> None:
     act = torch.as_tensor(learner.policy.scale_action(gail.train_demos.act.astype(np.float32)))
     step = opt.step
 
-    def mean_action(x: torch.Tensor) -> torch.Tensor:
-        return actor(x, deterministic=True) if isinstance(learner, SAC) else actor(x)
-
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if learner.num_timesteps < hold_actor:
             return None
         if anchor is not None:
             idx = torch.randint(len(obs), (256,))
             with torch.no_grad():
-                q = torch.cat(critic(obs[idx], mean_action(obs[idx])), 1).min(1).values.abs().mean()
+                q = torch.cat(critic(obs[idx], deterministic_action(learner, obs[idx])), 1).min(1).values.abs().mean()
             for p in actor.parameters():
                 if p.grad is not None:
                     p.grad.mul_(anchor / max(float(q), 1e-3))
-            ((mean_action(obs[idx]) - act[idx]) ** 2).mean().backward()
+            ((deterministic_action(learner, obs[idx]) - act[idx]) ** 2).mean().backward()
         return step(*args, **kwargs)
 
     opt.step = wrapped

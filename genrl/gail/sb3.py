@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import numpy as np
 import torch
+from stable_baselines3 import SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.callbacks import BaseCallback
@@ -86,6 +87,12 @@ def replay_rows(buffer: ReplayBuffer, n: int, rng: np.random.Generator) -> tuple
 def _terminated(buffer: ReplayBuffer, idx: np.ndarray) -> np.ndarray:
     """Which stored rows ``idx`` (env 0) ended their episode by termination, not a time limit."""
     return buffer.dones[idx, 0] * (1 - buffer.timeouts[idx, 0]) > 0
+
+
+def deterministic_action(learner: BaseAlgorithm, obs: torch.Tensor) -> torch.Tensor:
+    """An off-policy learner's actor output in SB3's [-1, 1] scale: SAC's squashed mean, TD3's action."""
+    actor: Any = cast(Any, learner).actor
+    return actor(obs, deterministic=True) if isinstance(learner, SAC) else actor(obs)
 
 
 def replay_buffer(learner: BaseAlgorithm) -> ReplayBuffer | None:

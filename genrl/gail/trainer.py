@@ -68,7 +68,14 @@ from genrl.gail.absorbing import AbsorbingFlag, AbsorbingReplayBuffer, add_flag,
 from genrl.gail.demos import check_demos
 from genrl.gail.presets import gail_preset
 from genrl.gail.reward import RewardNet
-from genrl.gail.sb3 import RelabelingReplayBuffer, learner_state, replay_buffer, replay_rows, restore_learner
+from genrl.gail.sb3 import (
+    RelabelingReplayBuffer,
+    deterministic_action,
+    learner_state,
+    replay_buffer,
+    replay_rows,
+    restore_learner,
+)
 from genrl.gail.wrappers import WINDOW_FIELDS, RewardFn, RewardVecEnvWrapper, ScaledReward, TransitionWindow
 from genrl.gan.losses import get_loss
 from genrl.gan.update import AdversarialUpdate
@@ -504,9 +511,8 @@ def behaviour_cloning(learner: BaseAlgorithm, demos: Transitions, epochs: int, b
         for idx in torch.randperm(len(obs), device=dev).split(batch_size):
             if on_policy:
                 loss = -cast(Any, pol).evaluate_actions(obs[idx], act[idx])[1].mean()
-            else:  # SAC's actor takes deterministic=; TD3's is deterministic
-                pred = actor(obs[idx], deterministic=True) if isinstance(learner, SAC) else actor(obs[idx])
-                loss = ((pred - act[idx]) ** 2).mean()
+            else:
+                loss = ((deterministic_action(learner, obs[idx]) - act[idx]) ** 2).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
