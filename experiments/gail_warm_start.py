@@ -12,6 +12,10 @@ make_gail options of a variant:
   ``anchor / mean |Q|`` on a demo batch, plus the gradient of the squared error to the demo actions;
 - ``bc_weight``: the actor's own gradient unscaled, plus ``bc_weight`` times the gradient of that
   squared error (a fixed weight: early in GAIL, mean |Q| is near 0 and TD3+BC's scale is huge);
+- ``conservative``: a term in the critic's loss, ``conservative`` times the mean over demo states
+  of Q(s, a') - Q(s, a_demo) for each head, a' one action from the current actor and one uniform
+  (CQL's regulariser with the demo action in the data's place): the critic may not rate other
+  actions above the expert's where the expert acted;
 - ``mle_epochs``: after the squared-error clone, this many epochs of maximum likelihood of the demo
   actions under SAC's squashed Gaussian, so its noise scale is fitted too (SAC only).
 
@@ -90,6 +94,26 @@ def patch_actor_step(gail: GAIL, hold_actor: int, anchor: float | None, bc_weigh
     opt.step = wrapped
 
 
+def patch_critic_step(gail: GAIL, weight: float) -> None:
+    """Add the ``conservative`` term's gradient before each critic optimizer step (see above)."""
+    learner: Any = gail.learner
+    critic, opt = learner.critic, learner.critic.optimizer
+    obs, act = demo_batch(gail)
+    step = opt.step
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        idx = torch.randint(len(obs), (256,))
+        with torch.no_grad():
+            others = [learner.actor(obs[idx]), torch.rand_like(act[idx]) * 2 - 1]
+        q_demo = torch.cat(critic(obs[idx], act[idx]), 1)
+        gap = sum(torch.cat(critic(obs[idx], a), 1) - q_demo for a in others) / len(others)
+        (weight * cast(torch.Tensor, gap).mean(0).sum()).backward()
+        return step(*args, **kwargs)
+
+    if weight:
+        opt.step = wrapped
+
+
 def fit_noise_scale(gail: GAIL, epochs: int) -> None:
     """Maximum likelihood of the demo actions under SAC's squashed Gaussian (mean and noise scale)."""
     actor: Any = cast(Any, gail.learner).actor
@@ -147,7 +171,7 @@ def main(args: Args) -> None:
                 continue
             kw = dict(options)
             hold, anchor, bc_weight = int(kw.pop("hold_actor", 0)), kw.pop("anchor", None), float(kw.pop("bc_weight", 0.0))
-            mle_epochs = int(kw.pop("mle_epochs", 0))
+            mle_epochs, conservative = int(kw.pop("mle_epochs", 0)), float(kw.pop("conservative", 0.0))
             kw.setdefault("algo", "sac")
             kw["algo_kwargs"] = {"learning_starts": 1000, **kw.get("algo_kwargs", {})}
             t0 = time.perf_counter()
@@ -155,6 +179,7 @@ def main(args: Args) -> None:
                              seed=seed, device="cpu", **kw)  # fmt: skip
             fit_noise_scale(gail, mle_epochs)
             patch_actor_step(gail, hold, anchor, bc_weight)
+            patch_critic_step(gail, conservative)
             row: dict[str, Any] = {"env": args.env, "variant": name, "seed": seed, "options": options,
                                    "demo_fraction": args.demo_fraction, "bc": score(gail, seed), "curve": []}  # fmt: skip
             for steps in args.at:
