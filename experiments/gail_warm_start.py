@@ -32,6 +32,7 @@ curve (env_steps, normalized_score and the diagnostics), seconds.
 
     python experiments/gail_warm_start.py --variants 'sac:{}' 'hold5k:{"hold_actor": 5000}' 'anchor:{"anchor": 2.5}'
     python experiments/gail_warm_start.py --variants 'td3_anchor:{"algo": "td3", "anchor": 2.5}'
+    python experiments/gail_warm_start.py --variants 'cql1:{"conservative": 1.0}'
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Args:
     env: str = "Hopper-v5"
     seeds: list[int] = field(default_factory=lambda: [100])
     variants: list[str] = field(default_factory=lambda: ["sac:{}"])
-    """NAME:JSON, make_gail options plus hold_actor, anchor and bc_weight (see above)"""
+    """NAME:JSON, make_gail options plus the probe options above"""
     at: list[int] = field(default_factory=lambda: [1000, 2000, 4000, 6000, 9000, 12000])
     """env steps at which the policy is scored"""
     bc_epochs: int = 50
