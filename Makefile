@@ -8,6 +8,9 @@ OUT ?= runs/quickstart
 # THREADS=N sets torch's CPU threads for the quickstart jobs and the tests (empty: genrl's default of 1
 # for the jobs, torch's for the tests).
 THREADS ?=
+# JOBS: pytest-xdist worker processes for the tests (auto: one per CPU core). Each test runs torch
+# single-threaded (tests/conftest.py), so two workers on 2 cores took the suite from 12 min 56 s to 8 min 34 s.
+JOBS ?= auto
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +25,11 @@ quickstart: $(VENV)/.installed
 	$(VENV)/bin/genrl quickstart --out $(OUT) --overwrite $(if $(THREADS),--threads $(THREADS))
 
 test: $(VENV)/.installed
-	$(if $(THREADS),OMP_NUM_THREADS=$(THREADS) )$(VENV)/bin/python -m pytest -q
+	$(if $(THREADS),OMP_NUM_THREADS=$(THREADS) )$(VENV)/bin/python -m pytest -q -n $(JOBS)
 
 # Skips the tests marked slow (long-running quality checks); for the edit-test loop, not for CI.
 test-fast: $(VENV)/.installed
-	$(if $(THREADS),OMP_NUM_THREADS=$(THREADS) )$(VENV)/bin/python -m pytest -q -m "not slow"
+	$(if $(THREADS),OMP_NUM_THREADS=$(THREADS) )$(VENV)/bin/python -m pytest -q -n $(JOBS) -m "not slow"
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check genrl tests experiments envs
