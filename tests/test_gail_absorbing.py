@@ -192,18 +192,25 @@ def test_under_a_gradient_penalty_only_a_scaled_flag_lets_the_absorbing_state_lo
     assert (absorbing_logit < policy_logit) == judged_below_policy, (absorbing_logit, policy_logit)
 
 
-def test_sampled_absorbing_rows_carry_the_absorbing_states_value_in_closed_form(demos, tmp_path):
-    gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", round_steps=200,
-                     algo_kwargs=SMALL_SAC, disc_source="replay", absorbing_scale=10.0).learn(400)  # fmt: skip
+@pytest.mark.parametrize("backup", ["closed_form", "td"])
+def test_sampled_absorbing_rows_carry_the_absorbing_states_value(demos, tmp_path, backup):
+    gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", round_steps=200, algo_kwargs=SMALL_SAC,
+                     disc_source="replay", absorbing_scale=10.0, absorbing_backup=backup).learn(400)  # fmt: skip
     rb, net, gamma = gail.learner.replay_buffer, gail.reward_net, gail.learner.gamma
     ends = np.flatnonzero(rb.next_observations[: rb.pos, 0, -1] > 0)
     i = int(ends[rb.observations[ends, 0, -1] == 0][0])  # a step into the absorbing state; i + 1 is its self-loop
     rewards = rb._get_samples(np.array([i, i + 1])).rewards[:, 0].numpy()
-    value = net.absorbing_reward() / (1 - gamma)
+    # closed form: staying there forever under the current discriminator; td: the value backed up once per round
+    value = net.absorbing_reward() / (1 - gamma) if backup == "closed_form" else gail.absorbing_value
+    assert backup == "closed_form" or 0 < value < net.absorbing_reward() / (1 - gamma) * 0.1  # two rounds from 0
     step = net.reward(rb.observations[[i], 0], gail._unscale(rb.actions[[i], 0]), rb.next_observations[[i], 0])
-    np.testing.assert_allclose(rewards, [step[0] + gamma * value, value], rtol=1e-4)
+    loop = net.absorbing_reward() + gamma * value  # the self-loop's TD target (= value in closed form)
+    np.testing.assert_allclose(rewards, [step[0] + gamma * value, loop], rtol=1e-4)
     back = GAIL.load(gail.save(tmp_path / "gail.safetensors"), device="cpu")
     assert back.disc_source == "replay" and back.reward_net.absorbing_scale == 10.0 and back.absorbing_repeats == 1
+    assert back.absorbing_backup == backup and back.absorbing_value == gail.absorbing_value
+    with pytest.raises(InputError, match="absorbing_backup"):
+        make_gail("GenrlTestReach1D-v0", demos, algo="sac", device="cpu", absorbing_backup="bootstrap")
 
 
 def test_demo_fraction_mixes_relabelled_demos_with_their_absorbing_rows_into_the_learners_batches(demos, tmp_path):

@@ -113,6 +113,10 @@ class GAIL:
         each of the learner's minibatches drawn from the (training) demonstrations, relabelled by
         the discriminator like the learner's own rows, so the critic learns what the expert's
         actions are worth where the expert takes them (as SQIL and DQfD mix them in); 0 (default): none.
+    :param absorbing_backup: how rewards relabelled at sample time (off-policy learners) value the
+        absorbing state a termination leads into: ``"closed_form"`` (default), ``r(absorbing) / (1 - gamma)``
+        under the current discriminator; ``"td"``, the value learned one backup per round from 0,
+        as the on-policy path always does (an early discriminator's opinion then weighs little).
     :param seed: seeds the demo split and the discriminator's minibatches.
     """
 
@@ -134,6 +138,7 @@ class GAIL:
         holdout: float = 0.2,
         disc_source: Literal["recent", "replay"] = "recent",
         demo_fraction: float = 0.0,
+        absorbing_backup: Literal["closed_form", "td"] = "closed_form",
         seed: int = 0,
     ) -> None:
         self.config = {k: v for k, v in locals().items() if k not in ("self", "demos", "venv", "learner", "reward_net")}
@@ -148,6 +153,9 @@ class GAIL:
         if disc_source == "replay" and replay_buffer(learner) is None:
             raise InputError(f"disc_source='replay' needs an off-policy learner, got {type(learner).__name__}")
         self.disc_source = disc_source
+        if absorbing_backup not in ("closed_form", "td"):
+            raise InputError(f"absorbing_backup must be 'closed_form' or 'td', got {absorbing_backup!r}")
+        self.absorbing_backup = absorbing_backup
         self.demos, self.seed, self.reward_net, self.learner = demos, seed, reward_net, learner
         self.device = reward_net.obs_mean.device
         self.train_demos, self.heldout_demos = demos.split(holdout, seed=seed) if holdout else (demos, demos)
@@ -201,12 +209,13 @@ class GAIL:
         """The learned reward at the learner's discount; a replay buffer stores Box actions scaled to [-1, 1].
 
         Rewards relabelled at sample time use the absorbing state's value in closed form,
-        ``r(absorbing) / (1 - gamma)``: always the current discriminator's, so no stale opinion
-        of it is baked into a rollout (the reason the on-policy path learns V slowly instead)."""
+        ``r(absorbing) / (1 - gamma)`` (with ``absorbing_backup="closed_form"``): always the current
+        discriminator's, so no stale opinion of it is baked into a rollout (the reason the on-policy
+        path learns V slowly instead)."""
         if scale_actions:
             act = self._unscale(act)
         gamma = self.learner.gamma  # type: ignore[attr-defined]
-        value = None if relabelled else self.absorbing_value
+        value = None if relabelled and self.absorbing_backup == "closed_form" else self.absorbing_value
         return self.reward_net.reward(obs, act, next_obs, terminated, gamma, absorbing_value=value)
 
     def _unscale(self, act: np.ndarray) -> np.ndarray:
