@@ -9,8 +9,8 @@ mode weights (``mode_tv``, beside its sampling floor). One JSON line per run: en
 energy_distance, energy_distance_floor, energy_score, rollout_error, seconds; a bar plot per env.
 UnevenFork2D and RingKick2D were kept out of the models' recipe search: they check the defaults.
 ``--models`` also takes the ablations in ``VARIANTS``. MuJoCo envs (``genrl[mujoco]``): Hopper-v5
-is fitted on random transitions plus the committed SAC expert's (``--demos``), termination
-included; genrl/PushedHalfCheetah-v0 also gets the energy distance to its true kernel. Runs append
+and HalfCheetah-v5 are fitted on random transitions plus their committed SAC expert's (``--demos``),
+Hopper's termination included; genrl/PushedHalfCheetah-v0 also gets the energy distance to its true kernel. Runs append
 to ``OUT.jsonl`` and skip what is there, so a long sweep resumes.
 
     python experiments/world_model_quality.py [--envs ... --models gan ensemble mlp --seeds 0 1 2]
