@@ -241,6 +241,35 @@ def test_planner_scores_particles_by_their_mean_or_their_worst_fraction():
         MPCPlanner(TwoCandidates(), **kw, objective="max")
 
 
+def test_planner_particles_follow_the_models_own_draws():
+    """Through a stochastic model the particles of one action sequence get different returns (their
+    CVaR lies below their mean); through a deterministic one they coincide."""
+    from genrl.worldmodel.model_env import BatchedModelEnv
+    from genrl.worldmodel.oracle import TrueKernel
+    from genrl.worldmodel.planner import MPCPlanner
+
+    kernel = TrueKernel("genrl/Fork2D-v0", seed=0)
+
+    class OneDrawPerPair:  # the true kernel, drawn once per distinct (s, a): deterministic
+        obs_dim, act_dim, device = kernel.obs_dim, kernel.act_dim, kernel.device
+
+        def sample(self, obs, act, n=1):
+            pairs, index = torch.unique(torch.cat([obs, act], 1), dim=0, return_inverse=True)
+            pred = kernel.sample(pairs[:, :2], pairs[:, 2:], n)
+            return type(pred)(pred.next_obs[index], pred.reward[index], pred.terminated[index])
+
+    up = torch.tensor([[[0.0, 1.0]] * 3])  # push up three times: each step forks left or right
+    kw = dict(low=-np.ones(2), high=np.ones(2), horizon=3, population=1, elites=1, particles=16)
+    for model, differ in ((kernel, True), (OneDrawPerPair(), False)):
+        scores = []
+        for objective in ("mean", "cvar"):
+            kernel.rng = np.random.default_rng(0)  # the same draws for both objectives
+            planner = MPCPlanner(BatchedModelEnv(model), **kw, objective=objective, cvar_alpha=0.25)
+            scores.append(float(planner.evaluate(torch.zeros(2), up)[0]))
+        assert (scores[1] < scores[0] - 0.1) == differ, (model, scores)
+        assert differ or scores[1] == pytest.approx(scores[0])
+
+
 def test_mode_weight_error_is_near_its_floor_for_the_truth_and_large_for_one_mode():
     import gymnasium as gym
 
