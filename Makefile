@@ -8,9 +8,9 @@ OUT ?= runs/quickstart
 # THREADS=N sets torch's CPU threads for the quickstart jobs and the tests (empty: genrl's default of 1
 # for the jobs, torch's for the tests).
 THREADS ?=
-# JOBS: pytest-xdist worker processes for the tests (auto: one per CPU core). Each test runs torch
+# JOBS: pytest-xdist worker processes for the tests (logical: one per logical CPU). Each test runs torch
 # single-threaded (tests/conftest.py), so two workers on 2 cores took the suite from 12 min 56 s to 8 min 34 s.
-JOBS ?= auto
+JOBS ?= logical
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
