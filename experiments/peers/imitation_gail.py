@@ -27,13 +27,22 @@ named config ``gail_seals_hopper`` of ``imitation.scripts.train_adversarial``, w
   ``MlpPolicy`` with ``net_arch=dict(pi=[64, 64], vf=[64, 64])`` (the file's ``[dict(...)]``, which
   SB3 2.x reads the same), ``activation_fn=ReLU``, ``NormalizeFeaturesExtractor(RunningNorm)``.
 
+HalfCheetah (``--demos results/demos/HalfCheetah-v5_sac.npz --env HalfCheetah-v4``): the tuned config
+for seals HalfCheetah, ``gail_seals_half_cheetah_best_hp_eval.json`` at v1.0.1, assembled the same
+way: ``demo_batch_size=8192, gen_replay_buffer_capacity=512, n_disc_updates_per_round=8``; PPO
+``batch_size=64, n_epochs=5, learning_rate=2.6250519e-4, gamma=0.95, gae_lambda=0.95, clip_range=0.1,
+ent_coef=3.99e-6, vf_coef=0.1148, max_grad_norm=0.8`` on 4096-step rounds; imitation's
+``FeedForward32Policy`` (SB3's ``ActorCriticPolicy`` with ``net_arch=[32, 32]``, Tanh) with the same
+normalising features extractor. ``CONFIGS`` holds both; other envs are refused.
+
 Deviations from imitation's benchmark:
 
-- env: ``--env`` (Hopper-v4, as close as gymnasium 0.29 gets to the demos' Hopper-v5; see README.md)
-  instead of ``seals/Hopper-v1``. seals' Hopper never terminates (fixed 1000-step horizon) and observes
-  the x position too (12 values); Hopper-v4 ends an episode when the hopper falls, so GAIL is built
-  with ``allow_variable_horizon=True`` (imitation refuses variable horizons otherwise; its docs warn
-  that termination can leak reward information, the very bias genrl's absorbing-state GAIL studies).
+- env: ``--env`` (Hopper-v4 / HalfCheetah-v4, as close as gymnasium 0.29 gets to the demos' v5; see
+  README.md) instead of ``seals/Hopper-v1`` / ``seals/HalfCheetah-v1``. seals' Hopper never
+  terminates (fixed 1000-step horizon) and observes the x position too (12 values); Hopper-v4 ends an
+  episode when the hopper falls, so GAIL is built with ``allow_variable_horizon=True`` (imitation
+  refuses variable horizons otherwise; its docs warn that termination can leak reward information,
+  the very bias genrl's absorbing-state GAIL studies).
 - demonstrations: genrl's (e.g. 10 SAC episodes) instead of imitation's HuggingFace PPO rollouts.
 - budget: ``--steps`` (200k) instead of ``total_timesteps=1e7``; evaluation: 5 deterministic episodes
   every ``--eval-every`` steps (genrl's protocol) instead of 50 at the end.
@@ -67,24 +76,24 @@ from pathlib import Path
 
 METHOD = "imitation_gail"
 N_ENVS = 8  # imitation's environment ingredient: num_vec = 8
-RL_BATCH = 4096  # tuned_hps/gail_seals_hopper_best_hp_eval.json: rl.batch_size (n_steps = 4096 // 8)
 SMOKE_RL_BATCH = 2048
-PPO_KWARGS = dict(  # tuned_hps/gail_seals_hopper_best_hp_eval.json: rl.rl_kwargs
-    batch_size=512,
-    clip_range=0.1,
-    ent_coef=0.001255299425412744,
-    gae_lambda=0.98,
-    gamma=0.995,
-    learning_rate=4.3984856156897565e-5,
-    max_grad_norm=0.9,
-    n_epochs=20,
-    vf_coef=0.20315938606555833,
-)
-GAIL_KWARGS = dict(  # tuned_hps/gail_seals_hopper_best_hp_eval.json: algorithm_kwargs
-    demo_batch_size=128,
-    gen_replay_buffer_capacity=4096,
-    n_disc_updates_per_round=8,
-)
+CONFIGS = {  # imitation's tuned GAIL configs at v1.0.1, src/imitation/scripts/config/tuned_hps/<file>
+    "Hopper": dict(  # gail_seals_hopper_best_hp_eval.json
+        rl_batch=4096,  # rl.batch_size (n_steps = 4096 // 8)
+        ppo=dict(batch_size=512, clip_range=0.1, ent_coef=0.001255299425412744, gae_lambda=0.98, gamma=0.995,
+                 learning_rate=4.3984856156897565e-5, max_grad_norm=0.9, n_epochs=20, vf_coef=0.20315938606555833),
+        gail=dict(demo_batch_size=128, gen_replay_buffer_capacity=4096, n_disc_updates_per_round=8),
+        net_arch=dict(pi=[64, 64], vf=[64, 64]), activation="ReLU",  # policy.policy_kwargs
+    ),
+    "HalfCheetah": dict(  # gail_seals_half_cheetah_best_hp_eval.json
+        rl_batch=4096,
+        ppo=dict(batch_size=64, clip_range=0.1, ent_coef=3.992371122209408e-6, gae_lambda=0.95, gamma=0.95,
+                 learning_rate=0.00026250519057717037, max_grad_norm=0.8, n_epochs=5, vf_coef=0.11483689492120866),
+        gail=dict(demo_batch_size=8192, gen_replay_buffer_capacity=512, n_disc_updates_per_round=8),
+        net_arch=[32, 32], activation="Tanh",  # FeedForward32Policy: SB3's ActorCriticPolicy with net_arch [32, 32]
+    ),
+}  # fmt: skip
+"""Per env family (the env id before its version): the PPO, GAIL and policy settings."""
 EVAL_EPISODES = 5
 EVAL_SEED_OFFSET = 500  # genrl's GAIL benchmarks evaluate during training from reset(seed=seed + 500 + i)
 RANDOM_EPISODES = 10
@@ -199,7 +208,8 @@ def run_seed(args: argparse.Namespace, seed: int, demos, env_id: str, expert_ret
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    rl_batch = SMOKE_RL_BATCH if args.smoke else RL_BATCH
+    config = CONFIGS[args.env.split("-")[0]]
+    rl_batch = SMOKE_RL_BATCH if args.smoke else config["rl_batch"]
     venv = make_vec_env(args.env, rng=np.random.default_rng(seed), n_envs=N_ENVS, parallel=False)
     with tempfile.TemporaryDirectory(prefix="imitation_gail_") as tmp:
         reward_net = NormalizedRewardNet(
@@ -211,14 +221,14 @@ def run_seed(args: argparse.Namespace, seed: int, demos, env_id: str, expert_ret
             venv,
             n_steps=rl_batch // N_ENVS,
             policy_kwargs=dict(
-                activation_fn=torch.nn.ReLU,
+                activation_fn=getattr(torch.nn, config["activation"]),
                 features_extractor_class=NormalizeFeaturesExtractor,
                 features_extractor_kwargs=dict(normalize_class=RunningNorm),
-                net_arch=dict(pi=[64, 64], vf=[64, 64]),
+                net_arch=config["net_arch"],
             ),
             seed=seed,
             device="cpu",
-            **PPO_KWARGS,
+            **config["ppo"],
         )
         trainer = GAIL(
             demonstrations=demos,
@@ -228,7 +238,7 @@ def run_seed(args: argparse.Namespace, seed: int, demos, env_id: str, expert_ret
             allow_variable_horizon=True,  # Hopper-v4 terminates early; see the module docstring
             log_dir=tmp,
             custom_logger=imit_logger.configure(Path(tmp) / "log", format_strs=[]),
-            **GAIL_KWARGS,
+            **config["gail"],
         )
         round_steps = trainer.gen_train_timesteps
         seconds = 0.0
@@ -267,6 +277,8 @@ def main(argv: list[str] | None = None) -> None:
     env_id = meta.get("env_id", args.env)
     import gymnasium as gym
 
+    if args.env.split("-")[0] not in CONFIGS:
+        raise SystemExit(f"--env {args.env}: imitation's tuned settings are here for {sorted(CONFIGS)} only")
     probe = gym.make(args.env)
     obs_dim, act_dim = probe.observation_space.shape, probe.action_space.shape
     probe.close()
