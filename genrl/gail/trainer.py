@@ -29,10 +29,11 @@ termination, repeated gamma / (1 - gamma) times (the discounted time spent there
 discriminator learns from the recent window, once when it learns from the replay buffer, so the
 discriminator learns what ending an episode is worth. An off-policy learner stores the absorbing
 transitions in its replay buffer, as terminations whose relabelled rewards carry the absorbing
-state's value in closed form, ``r(absorbing) / (1 - gamma)`` (:mod:`genrl.gail.absorbing`); an
-on-policy one gets ``gamma * V`` in the reward of a terminal step, where V, the absorbing state's
-value, starts at 0 and takes one TD backup through the absorbing self-loop per round
-(``V <- r(absorbing) + gamma * V``), as a critic would learn it — not the instant
+state's value in closed form, ``r(absorbing) / (1 - gamma)`` (:mod:`genrl.gail.absorbing`; with
+``absorbing_backup="td"``, the learned V below instead); an on-policy one gets ``gamma * V`` in
+the reward of a terminal step, where V, the absorbing state's value, starts at 0 and takes one TD
+backup through the absorbing self-loop per round (``V <- r(absorbing) + gamma * V``), as a critic
+would learn it — not the instant
 ``r(absorbing) / (1 - gamma)``, which multiplied the untrained discriminator's opinion by 49 and
 made PPO end CartPole episodes on purpose. Time-limit truncations are not terminations and get no
 absorbing row.
