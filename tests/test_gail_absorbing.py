@@ -58,6 +58,9 @@ def test_buffer_stores_terminal_as_absorbing_and_the_self_loop():
     assert rb.observations[2, 0].tolist() == absorbing == rb.next_observations[2, 0].tolist()
     assert rb.actions[2, 0].tolist() == [0.0] and rb.dones[2, 0] == 1 and rb.timeouts[2, 0] == 0  # its value is in its reward
     assert rb.next_observations[3, 0].tolist() == s2[0].tolist() and rb.dones[3, 0] == 1 and rb.timeouts[3, 0] == 1
+    rb.reward_fn = lambda obs, act, next_obs, terminated: np.zeros(len(obs))
+    batch = rb.sample(300)  # the learner's rows: the self-loop is the discriminator's alone
+    assert batch.observations[:, -1].sum() == 0 and 0 < batch.next_observations[:, -1].sum() < 300
     rb.dones[1:3] = 0  # as buffers were saved before these rows were terminations
     rb.end_absorbing_rows()
     assert rb.dones[:4, 0].tolist() == [0, 1, 1, 1] and rb.timeouts[:4, 0].tolist() == [0, 0, 0, 1]
@@ -198,14 +201,13 @@ def test_sampled_absorbing_rows_carry_the_absorbing_states_value(demos, tmp_path
                      disc_source="replay", absorbing_scale=10.0, absorbing_backup=backup).learn(400)  # fmt: skip
     rb, net, gamma = gail.learner.replay_buffer, gail.reward_net, gail.learner.gamma
     ends = np.flatnonzero(rb.next_observations[: rb.pos, 0, -1] > 0)
-    i = int(ends[rb.observations[ends, 0, -1] == 0][0])  # a step into the absorbing state; i + 1 is its self-loop
-    rewards = rb._get_samples(np.array([i, i + 1])).rewards[:, 0].numpy()
+    i = int(ends[rb.observations[ends, 0, -1] == 0][0])  # a step into the absorbing state
+    rewards = rb._get_samples(np.array([i])).rewards[:, 0].numpy()
     # closed form: staying there forever under the current discriminator; td: the value backed up once per round
     value = net.absorbing_reward() / (1 - gamma) if backup == "closed_form" else gail.absorbing_value
     assert backup == "closed_form" or 0 < value < net.absorbing_reward() / (1 - gamma) * 0.1  # two rounds from 0
     step = net.reward(rb.observations[[i], 0], gail._unscale(rb.actions[[i], 0]), rb.next_observations[[i], 0])
-    loop = net.absorbing_reward() + gamma * value  # the self-loop's TD target (= value in closed form)
-    np.testing.assert_allclose(rewards, [step[0] + gamma * value, loop], rtol=1e-4)
+    np.testing.assert_allclose(rewards, [step[0] + gamma * value], rtol=1e-4)
     back = GAIL.load(gail.save(tmp_path / "gail.safetensors"), device="cpu")
     assert back.disc_source == "replay" and back.reward_net.absorbing_scale == 10.0 and back.absorbing_repeats == 1
     assert back.absorbing_backup == backup and back.absorbing_value == gail.absorbing_value
@@ -213,13 +215,13 @@ def test_sampled_absorbing_rows_carry_the_absorbing_states_value(demos, tmp_path
         make_gail("GenrlTestReach1D-v0", demos, algo="sac", device="cpu", absorbing_backup="bootstrap")
 
 
-def test_demo_fraction_mixes_relabelled_demos_with_their_absorbing_rows_into_the_learners_batches(demos, tmp_path):
+def test_demo_fraction_mixes_relabelled_demos_and_their_steps_into_absorbing_into_the_learners_batches(demos, tmp_path):
     gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", seed=0, device="cpu", round_steps=200,
                      algo_kwargs=SMALL_SAC, disc_source="replay", demo_fraction=0.25).learn(400)  # fmt: skip
     rb, d = gail.learner.replay_buffer, gail.train_demos
     n_term = int(d.terminated.sum())
-    assert len(rb.demo_rows["obs"]) == len(d) + n_term  # each termination: the step into the absorbing state and its loop
-    assert rb.demo_rows["obs"][:, -1].sum() == n_term and rb.demo_rows["next_obs"][:, -1].sum() == 2 * n_term
+    assert len(rb.demo_rows["obs"]) == len(d)  # each termination: the step into the absorbing state (no self-loop)
+    assert rb.demo_rows["obs"][:, -1].sum() == 0 and rb.demo_rows["next_obs"][:, -1].sum() == n_term > 0
     np.testing.assert_allclose(rb.demo_rows["actions"][: len(d)], d.act)  # Forward's action 1 is the top of [-1, 1]
     batch = rb.sample(64)
     assert all(len(x) == 64 for x in batch[:5])

@@ -7,12 +7,13 @@ rows beside real ones, sets the reward there — positive where the expert's epi
 (termination as the goal), small where only the learner's do (termination as failure).
 
 The absorbing state's reward does not depend on the action, so its whole discounted value is
-r(absorbing) / (1 - γ) under the current discriminator. Both rows are stored as terminations and
-relabelled at sample time with that value added (times γ for the step into it), instead of
-leaving the critic to bootstrap it as DAC does: the critic sees the self-loop in about 1% of its
-rows, and only at action 0, and on Hopper-v5 its estimate there stayed near the values of real
-states (Q 26 against 32) while the discriminator's reward put it at 0.5; ending an episode looked
-nearly as good as living, and SAC's deterministic policy fell at once.
+r(absorbing) / (1 - γ) under the current discriminator. The step into it is stored as a
+termination and relabelled at sample time with γ times that value added, instead of leaving the
+critic to bootstrap it as DAC does: the critic saw the self-loop in about 1% of its rows, and only
+at action 0, and on Hopper-v5 its estimate there stayed near the values of real states (Q 26
+against 32) while the discriminator's reward put it at 0.5; ending an episode looked nearly as
+good as living, and SAC's deterministic policy fell at once. The self-loop rows stay in the buffer
+for the discriminator, and the learner's batches leave them out.
 
 The absorbing rows live in the learner's replay buffer, where the discriminator draws them from
 (``disc_source="replay"``), so the learner's observations get one more feature, an "absorbing"
@@ -50,21 +51,16 @@ def absorbing_state(dim: int) -> np.ndarray:
 
 def stored_rows(obs: np.ndarray, actions: np.ndarray, next_obs: np.ndarray, terminated: np.ndarray,
                 absorbing: bool) -> dict[str, np.ndarray]:  # fmt: skip
-    """Transitions ``(N, ...)`` as a relabelling replay buffer stores them: ``obs``, ``actions``,
-    ``next_obs``, ``dones`` (terminations). With ``absorbing``, as :class:`AbsorbingReplayBuffer`
-    stores them: flagged observations, each terminated step leading into the absorbing state,
-    followed by that state's self-loop."""
+    """Transitions ``(N, ...)`` as a relabelling replay buffer hands them to the learner: ``obs``,
+    ``actions``, ``next_obs``, ``dones`` (terminations). With ``absorbing``, as
+    :class:`AbsorbingReplayBuffer` does: flagged observations, each terminated step leading into the
+    absorbing state (whose self-loop the learner never samples)."""
     term = np.asarray(terminated, dtype=bool).reshape(-1)
     if not absorbing:
         return {"obs": obs, "actions": actions, "next_obs": next_obs, "dones": term.astype(np.float32)}
     state = absorbing_state(obs.shape[1] + 1)
-    loops = np.repeat(state[None], int(term.sum()), axis=0)
-    return {
-        "obs": np.concatenate([add_flag(obs), loops]),
-        "actions": np.concatenate([actions, np.zeros((len(loops), actions.shape[1]), dtype=np.float32)]),
-        "next_obs": np.concatenate([np.where(term[:, None], state, add_flag(next_obs)), loops]),
-        "dones": np.concatenate([term, np.ones(len(loops), dtype=bool)]).astype(np.float32),
-    }
+    return {"obs": add_flag(obs), "actions": actions, "next_obs": np.where(term[:, None], state, add_flag(next_obs)),
+            "dones": term.astype(np.float32)}  # fmt: skip
 
 
 class AbsorbingFlag(VecEnvWrapper):
@@ -94,7 +90,9 @@ class AbsorbingReplayBuffer(RelabelingReplayBuffer):
 
     A terminated transition ``(s, a, s_T)`` is stored as ``(s, a, absorbing)``, followed by the
     self-loop ``(absorbing, 0, absorbing)``, both done (their rewards carry the absorbing state's
-    value, see the module docstring); a time-limit truncation is stored as it is. Observations
+    value, see the module docstring); a time-limit truncation is stored as it is. The self-loops
+    are the discriminator's (it draws its policy rows from this buffer); the learner's batches
+    never contain one. Observations
     carry the flag (:class:`AbsorbingFlag`); rewards come from the discriminator at sample time, as
     in :class:`~genrl.gail.sb3.RelabelingReplayBuffer`.
     One env per learner (SAC's and TD3's usual set-up).
@@ -113,6 +111,20 @@ class AbsorbingReplayBuffer(RelabelingReplayBuffer):
         absorbing, ended = self.absorbing.reshape(next_obs.shape), np.ones_like(done)
         super().add(obs, absorbing, action, reward, ended, infos)
         super().add(absorbing, absorbing, np.zeros_like(action), np.zeros_like(reward), ended, [{}])
+
+    def _learner_rows(self, batch_inds: np.ndarray) -> np.ndarray:
+        """Drawn rows with every absorbing self-loop redrawn (uniformly, until none is left): the
+        self-loops are there for the discriminator. The learner has no use for them, since the
+        value of the absorbing state is in the reward of the step into it, and they would put states
+        no episode visits into its actor and entropy updates (DAC masks them out of its actor's loss
+        too): on Hopper-v5 they were 3% of SAC's rows, where its actions saturated and its
+        log-probability was 6 against 2 elsewhere, pulling the entropy coefficient up."""
+        upper = self.buffer_size if self.full else self.pos
+        loops = self.observations[batch_inds, 0, -1] > 0
+        while loops.any():  # every self-loop follows the real step into it, so real rows exist
+            batch_inds[loops] = np.random.randint(0, upper, size=int(loops.sum()))  # SB3's own RNG for its rows
+            loops = self.observations[batch_inds, 0, -1] > 0
+        return batch_inds
 
     def end_absorbing_rows(self) -> None:
         """Mark every stored row into the absorbing state as a termination (no time-out), as

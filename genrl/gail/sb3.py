@@ -63,9 +63,15 @@ class RelabelingReplayBuffer(ReplayBuffer):
         mixed = [torch.cat([cast(torch.Tensor, a), self.to_torch(b.astype(np.float32))]) for a, b in zip(samples, demo)]
         return samples._replace(**dict(zip(samples._fields, mixed)))
 
+    def _learner_rows(self, batch_inds: np.ndarray) -> np.ndarray:
+        """The stored rows ``(B,)`` the learner's batch is built from: the drawn ones, here; a subclass
+        may swap out rows the learner has no use for."""
+        return batch_inds
+
     def _get_samples(self, batch_inds: np.ndarray, env: Any = None) -> Any:
         if self.reward_fn is None:
             raise InputError("this relabelling replay buffer has no reward function; GAIL attaches one when it starts")
+        batch_inds = self._learner_rows(batch_inds)
         samples = super()._get_samples(batch_inds, env)
         env_idx = np.zeros(len(batch_inds), dtype=int)
         terminated = _terminated(self, batch_inds)
