@@ -113,8 +113,10 @@ def run_one(env_id: str, method: str, seed: int, demos: Transitions, args: Args,
         steps = gail.learner.num_timesteps
         if steps and steps not in mine:  # evaluation after each chunk (also one a kill interrupted)
             ret = rollout(gail, env_id, 5, seed=seed + 500).mean_return
+            last = gail.history[-1] if gail.history else {}  # the discriminator's view at the last round
+            seen = {k: round(float(last[k]), 4) for k in DIAGNOSTICS if k in last}
             emit(out, {**key, "algo": kwargs["algo"], "env_steps": steps, "return_mean": ret,
-                       "normalized_score": normalized(ret, demos.meta), "seconds": round(seconds, 1)})  # fmt: skip
+                       "normalized_score": normalized(ret, demos.meta), "seconds": round(seconds, 1), **seen})  # fmt: skip
             mine[steps] = {}
         if steps >= args.steps:
             return
@@ -122,6 +124,10 @@ def run_one(env_id: str, method: str, seed: int, demos: Transitions, args: Args,
         gail.learn(min(steps + args.eval_every, args.steps))
         seconds += time.perf_counter() - t0
         gail.save(ckpt)
+
+
+DIAGNOSTICS = ("disc_acc_demo_heldout", "disc_acc_policy", "reward_policy", "reward_absorbing")
+"""Fields of GAIL's last history row copied into each line."""
 
 
 def report(env_id: str, out: Path, args: Args) -> None:

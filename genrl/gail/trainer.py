@@ -283,11 +283,17 @@ class GAIL:
 
     def summary(self) -> dict[str, float]:
         """Logged with each round: held-out discriminator accuracy (the progress signal that needs no
-        true reward) and the mean true return of the last 10 episodes (NaN before the first ends)."""
+        true reward), the mean learned reward of the recent policy steps (``reward_policy``) and,
+        with absorbing states, of the absorbing state (``reward_absorbing``: ending an episode is
+        worth it forever), and the mean true return of the last 10 episodes (NaN before the first ends)."""
         acc_demo, acc_policy = self.discriminator_accuracy()
+        obs, act, next_obs, _ = self.window.recent()
+        row = {"disc_acc_demo_heldout": acc_demo, "disc_acc_policy": acc_policy,
+               "reward_policy": float(self.reward_net.reward(obs, act, next_obs).mean())}  # fmt: skip
+        if self.reward_net.absorbing:
+            row["reward_absorbing"] = self.reward_net.absorbing_reward()
         returns = self.window.episode_returns[-10:]
-        return {"disc_acc_demo_heldout": acc_demo, "disc_acc_policy": acc_policy,
-                "return_mean": float(np.mean(returns)) if returns else float("nan")}  # fmt: skip
+        return {**row, "return_mean": float(np.mean(returns)) if returns else float("nan")}
 
     def learn(self, total_steps: int, progress: bool = False, callback: Callback | None = None,
               tensorboard_dir: str | Path | None = None, checkpoint_path: str | Path | None = None,
