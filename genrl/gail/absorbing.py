@@ -89,12 +89,12 @@ class AbsorbingReplayBuffer(RelabelingReplayBuffer):
     """A relabelling replay buffer that stores DAC's absorbing transitions.
 
     A terminated transition ``(s, a, s_T)`` is stored as ``(s, a, absorbing)``, followed by the
-    self-loop ``(absorbing, 0, absorbing)``, both done (their rewards carry the absorbing state's
-    value, see the module docstring); a time-limit truncation is stored as it is. The self-loops
-    are the discriminator's (it draws its policy rows from this buffer); the learner's batches
-    never contain one. Observations
-    carry the flag (:class:`AbsorbingFlag`); rewards come from the discriminator at sample time, as
-    in :class:`~genrl.gail.sb3.RelabelingReplayBuffer`.
+    self-loop ``(absorbing, 0, absorbing)``, both done; the step into it is relabelled with the
+    absorbing state's discounted value added (see the module docstring); a time-limit truncation
+    is stored as it is. The self-loops are the discriminator's (it draws its policy rows from this
+    buffer); the learner's batches never contain one. Observations carry the flag
+    (:class:`AbsorbingFlag`); rewards come from the discriminator at sample time, as in
+    :class:`~genrl.gail.sb3.RelabelingReplayBuffer`.
     One env per learner (SAC's and TD3's usual set-up).
     """
 
