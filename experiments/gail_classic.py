@@ -8,8 +8,15 @@ steps_to_95, seconds_to_95, gail_kwargs, curve); runs already there are skipped,
 resumes. One figure of return vs. env steps per env for all methods. ``--variant NAME:JSON`` runs
 GAIL with other make_gail options beside the defaults.
 
+Each run is evaluated on fixed start states (5 episodes seeded ``seed + 500`` along the way, 10
+seeded ``seed + 1000`` at the end), and on Pendulum those alone move the expert's own return by
+tens of points. ``--paired`` scores every run's lines against the expert on the *same* start
+states ((learner - random) / (expert there - random)) and prints the table; lines written since
+carry those expert returns (``expert_return_eval_starts``, ``expert_return_final_starts``).
+
     python experiments/gail_classic.py [--envs CartPole-v1 Pendulum-v1 --seeds 0 1 2]
     python experiments/gail_classic.py --envs Pendulum-v1 --methods gail --variant 'replay:{"disc_source": "replay"}'
+    python experiments/gail_classic.py --envs Pendulum-v1 --paired --out results/gail_classic_final
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ class Args:
     variant: str = ""
     """NAME:JSON, make_gail options for GAIL (e.g. 'replay:{"disc_source": "replay"}'); its lines' method
     is gail_<algo>_NAME, so variants and the defaults sit side by side"""
+    paired: bool = False
+    """train nothing: score the lines in OUT.jsonl against the expert on each run's own start states"""
 
 
 def main(args: Args) -> None:
@@ -60,6 +69,10 @@ def main(args: Args) -> None:
         runs = {m: r for m, r in runs.items() if m.split("_")[0] in args.methods}
         todo = [(m, seed) for seed in args.seeds for m in runs
                 if not any((r["env"], r["method"], r["seed"]) == (env_id, m, seed) for r in rows)]  # fmt: skip
+        if args.paired:
+            todo = []
+            if any(r["env"] == env_id for r in rows):
+                paired_table([r for r in rows if r["env"] == env_id], train_expert(env_id, seed=0, device="cpu"))
         if not todo:
             continue
         expert = train_expert(env_id, seed=0, device="cpu")
@@ -86,12 +99,44 @@ def main(args: Args) -> None:
                    "seconds": round(train_seconds, 1), "expert_return": expert_ret, "random_return": rand_ret,
                    "steps_to_95": reached[0] if reached else None,
                    "seconds_to_95": round(reached[1], 1) if reached else None, "gail_kwargs": kwargs,
+                   **expert_on_starts(expert, env_id, seed),
                    "curve": curve if bc_epochs == 0 else []}  # fmt: skip
             print(json.dumps({k: v for k, v in row.items() if k != "curve"}), flush=True)
             with lines.open("a") as f:
                 f.write(json.dumps(row) + "\n")
             rows.append(row)
         plot(rows, env_id, Path(args.out), args.episodes)
+
+
+def expert_on_starts(expert, env_id: str, seed: int) -> dict[str, float]:
+    """The expert's return on a run's evaluation start states (the same seeds as the run's evaluations)."""
+    return {
+        f"expert_return_{name}_starts": float(np.mean(record(expert, env_id, n, seed=seed + offset).meta["episode_returns"]))
+        for name, n, offset in (("eval", 5, 500), ("final", 10, 1000))
+    }
+
+
+def paired_table(rows: list[dict], expert) -> None:
+    """Print each run's score against the demos' expert return and against the expert on the same starts."""
+    print("| method | seed | env steps | final: vs demos / vs expert on the same starts "
+          "| first evaluation >= 0.95: vs demos / same starts | expert on the run's starts (5 / 10 episodes) |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        if r["method"] == "bc":
+            continue
+        same = {k: r[k] for k in ("expert_return_eval_starts", "expert_return_final_starts") if k in r}
+        same = same or expert_on_starts(expert, r["env"], r["seed"])
+        eval_ref, final_ref, rand = same["expert_return_eval_starts"], same["expert_return_final_starts"], r["random_return"]
+        final = [(r["return_mean"] - rand) / (ref - rand) for ref in (r["expert_return"], final_ref)]
+        firsts = [first_at(r.get("curve", []), ref, rand) for ref in (r["expert_return"], eval_ref)]
+        print(f"| {r['method']} | {r['seed']} | {r['env_steps']:,} | {final[0]:.2f} / {final[1]:.2f} | "
+              f"{firsts[0]} / {firsts[1]} | {eval_ref:.0f} / {final_ref:.0f} |", flush=True)  # fmt: skip
+
+
+def first_at(curve: list[dict], expert_return: float, random_return: float, score: float = 0.95) -> str:
+    """The first evaluation's env steps whose normalised return reaches ``score``."""
+    hit = [p["env_steps"] for p in curve if p["return_mean"] - random_return >= score * (expert_return - random_return)]
+    return f"{hit[0]:,}" if hit else ("never" if curve else "no curve")
 
 
 def plot(rows: list[dict], env_id: str, out: Path, episodes: int) -> None:
