@@ -44,7 +44,7 @@ class Args:
     envs: list[str] = field(default_factory=lambda: ["Pendulum-v1"])
     models: list[str] = field(default_factory=lambda: ["true", "gan", "ensemble", "sac"])
     variants: list[str] = field(default_factory=lambda: ["default:"])
-    """name:field=value,... over DynaConfig (total_steps defaults to --steps)"""
+    """name:field=value,... over DynaConfig (each runs --steps real steps)"""
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     steps: int = 3000
     eval_every: int = 200
@@ -76,7 +76,7 @@ def main(args: Args) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         done = {(r["env"], r["model"], r["variant"], r["seed"]) for r in map(json.loads, out.read_text().splitlines())} \
             if out.exists() else set()  # fmt: skip
-        base = DynaConfig(total_steps=args.steps, eval_every=args.eval_every)
+        base = DynaConfig(eval_every=args.eval_every)
         for env_id in args.envs:
             for seed in args.seeds:
                 for kind in args.models:
@@ -88,8 +88,9 @@ def main(args: Args) -> None:
                         if kind == "sac":
                             curve = model_free_sac(env_id, args.steps, args.eval_every, seed, device="cpu")
                         else:
-                            curve = dyna_sac(env_id, model_for(kind, env_id, seed), config, reward_fn=REWARDS.get(env_id),
-                                             seed=seed, device="cpu")[1]  # fmt: skip
+                            curve = dyna_sac(env_id, model_for(kind, env_id, seed), args.steps, config,
+                                             reward_fn=REWARDS.get(env_id), seed=seed, device="cpu")[1]  # fmt: skip
+                        curve = [{"env_steps": r["step"], **r} for r in curve]  # the key of the lines already here
                         row = {"env": env_id, "model": kind, "variant": name, "seed": seed,
                                "config": asdict(config) if kind != "sac" else None, **summary(curve, args.target),
                                "seconds": round(time.perf_counter() - t0, 1), "curve": curve}  # fmt: skip

@@ -55,15 +55,18 @@ class Args:
 
 def run(env_id: str, method: str, seed: int, args: Args) -> list[dict[str, float]]:
     if method == "sac":
-        return model_free_sac(env_id, args.sac_steps, args.eval_every, seed, device="cpu")
+        return [
+            {"env_steps": r["step"], **r} for r in model_free_sac(env_id, args.sac_steps, args.eval_every, seed, device="cpu")
+        ]
     if method == "true_mpc":
         kernel = gym.make("genrl/KickedPendulum-v0", **({"kick_prob": 0.0} if env_id == "Pendulum-v1" else {}))
         model = TrueKernel(kernel, seed)
     else:
         model = make_world_model(method.split("_")[0], 3, 1, seed=seed)
     if method.endswith("_dyna"):
-        cfg = DynaConfig(total_steps=args.dyna_steps, eval_every=args.eval_every)
-        return dyna_sac(env_id, model, cfg, reward_fn=pendulum_reward, seed=seed, device="cpu")[1]
+        cfg = DynaConfig(eval_every=args.eval_every)
+        curve = dyna_sac(env_id, model, args.dyna_steps, cfg, reward_fn=pendulum_reward, seed=seed, device="cpu")[1]
+        return [{"env_steps": r["step"], **r} for r in curve]
     cfg = PETSConfig(episodes=args.mpc_episodes, fit_steps=args.mpc_fit_steps)
     rows = mpc_loop(env_id, model, cfg, reward_fn=pendulum_reward, seed=seed, device="cpu")
     return [{"env_steps": r["env_steps"], "return_mean": r["return"]} for r in rows]

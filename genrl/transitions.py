@@ -115,3 +115,50 @@ class Transitions:
         if meta.pop("format", None) != FORMAT:
             raise InputError(f"{str(path)!r} has an unknown transitions format")
         return cls(**data, meta=meta)
+
+
+class TransitionBuffer:
+    """Transitions appended one step at a time into arrays that double when full: a growing record
+    without a Python list per field (Dyna/MBPO keeps every real step in one).
+
+    :param obs_dim: d_obs; :param act_dim: d_act.
+    """
+
+    def __init__(self, obs_dim: int, act_dim: int, capacity: int = 1024) -> None:
+        shapes = {"obs": (obs_dim,), "act": (act_dim,), "next_obs": (obs_dim,), "rew": (), "terminated": (), "truncated": ()}
+        self._arrays = {k: np.zeros((capacity, *s), dtype=bool if k in ("terminated", "truncated") else np.float32)
+                        for k, s in shapes.items()}  # fmt: skip
+        self.size = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def _reserve(self, n: int) -> None:
+        capacity = len(self._arrays["obs"])
+        while capacity < self.size + n:
+            capacity *= 2
+        if capacity > len(self._arrays["obs"]):
+            self._arrays = {k: np.concatenate([a, np.zeros((capacity - len(a), *a.shape[1:]), a.dtype)])
+                            for k, a in self._arrays.items()}  # fmt: skip
+
+    def add(self, obs: Any, act: Any, next_obs: Any, rew: float, terminated: bool, truncated: bool) -> None:
+        """Append one step."""
+        self._reserve(1)
+        for k, v in zip(FIELDS, (obs, act, next_obs, rew, terminated, truncated)):
+            self._arrays[k][self.size] = v
+        self.size += 1
+
+    def extend(self, data: Transitions) -> None:
+        """Append every row of ``data``."""
+        self._reserve(len(data))
+        for k in FIELDS:
+            self._arrays[k][self.size : self.size + len(data)] = getattr(data, k)
+        self.size += len(data)
+
+    def field(self, name: str) -> np.ndarray:
+        """The stored rows of one of :data:`FIELDS`, ``(N, ...)`` (a view, not a copy)."""
+        return self._arrays[name][: self.size]
+
+    def transitions(self, start: int = 0) -> Transitions:
+        """Rows ``start:`` as :class:`Transitions` (copies)."""
+        return Transitions(**{k: self.field(k)[start:].copy() for k in FIELDS})

@@ -45,10 +45,26 @@ PYTHON_BUDGETS = [
 ]
 
 
-def test_readme_python_blocks_run(tmp_path):
-    code = "\n".join(blocks(README, "python"))
-    for pattern, replacement in PYTHON_BUDGETS:
+def python_sections() -> dict[str, str]:
+    """The README's Python code by section (``## Heading``): a section's blocks build on each other, sections do not."""
+    sections: dict[str, str] = {}
+    for part in re.split(r"^## ", README, flags=re.M)[1:]:
+        code = "\n".join(blocks(part, "python"))
+        if code:
+            sections[part.splitlines()[0].strip()] = code
+    return sections
+
+
+def test_readme_budget_substitutions_match_the_readme():
+    code = "\n".join(python_sections().values())
+    for pattern, _ in PYTHON_BUDGETS:
         assert code.count(pattern) == 1, f"README code no longer contains {pattern!r} exactly once; update this test"
+
+
+@pytest.mark.parametrize("section", list(python_sections()))
+def test_readme_python_blocks_run(section, tmp_path):
+    code = python_sections()[section]
+    for pattern, replacement in PYTHON_BUDGETS:
         code = code.replace(pattern, replacement)
     script = tmp_path / "readme.py"
     script.write_text("import matplotlib\nmatplotlib.use('Agg')\n" + code)
@@ -71,7 +87,12 @@ BUDGETS = {  # the training budget appended (or substituted) per command
     "impute": ["--steps", "20"],
     "world-model train": ["--transitions", "300", "--steps", "20"],
     "world-model eval": ["--probes", "10"],
-    "mbrl": ["--steps", "60"],
+    "mbrl": [
+        "--steps",
+        "60",
+        "--set",
+        "start_steps=20 model_every=20 model_fit_steps=20 rollouts=16 updates_per_step=2 eval_every=30 eval_episodes=1",
+    ],
     "demos train-expert": ["--steps", "512"],
     "demos collect": ["--episodes", "2"],
     "gail": ["--steps", "256", "--expert-steps", "512"],
@@ -93,12 +114,12 @@ def _with_budget(argv: list[str], command: str) -> list[str]:
     budget = BUDGETS[command]
     for i in range(0, len(budget), 2):
         flag, value = budget[i], budget[i + 1]
-        if command == "gan" and flag == "--steps" and "--resume" in argv:
-            value = "30"  # continue the run above to a larger total
+        if flag == "--steps" and "--resume" in argv:
+            value = str(int(value) * 3 // 2)  # continue the run above to a larger total
         if flag in argv:
             argv[argv.index(flag) + 1] = value
         elif not (flag == "--expert-steps" and "--demos" in argv):
-            argv += [flag, value]
+            argv += [flag, *value.split()]
     return argv
 
 
@@ -109,13 +130,39 @@ def _minari_dir(tmp: Path) -> Path:
     return module._write_minari(tmp, "Pendulum-v1", episodes=2)
 
 
-@pytest.mark.slow
-def test_readme_command_lines_run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # relative runs/... outputs land in the temporary folder
+def _reads_and_writes(line: str) -> tuple[set[str], str | None]:
+    """The run folders and files a command line reads (demos, experts, the run it resumes or scores) and the one it writes."""
+    argv = shlex.split(line)
+    value = {flag: argv[i + 1] for i, flag in enumerate(argv[:-1]) if flag.startswith("--")}
+    reads = {value[f] for f in ("--expert", "--demos") if f in value}
+    if "--resume" in argv or "eval" in argv:
+        reads.add(value.get("--out", ""))
+    return reads, value.get("--out")
+
+
+def command_groups() -> dict[str, list[str]]:
+    """The README's command lines that run here, in groups: a line joins the group of the line that
+    wrote what it reads, so each group runs in order in its own folder and groups run in parallel."""
+    groups: dict[str, list[str]] = {}
+    owner: dict[str, str] = {}  # written path -> group
     for line in command_lines():
-        reason = next((why for key, why in SKIP.items() if key in line), None)
-        if reason:
+        if any(key in line for key in SKIP):
             continue
+        reads, writes = _reads_and_writes(line)
+        group = next((g for r in reads for path, g in owner.items() if r == path or r.startswith(path + "/")), None)
+        if group is None:
+            group = f"{len(groups):02d} {line.split(' --out')[0]}"
+            groups[group] = []
+        groups[group].append(line)
+        if writes:
+            owner[writes] = group
+    return groups
+
+
+@pytest.mark.parametrize("group", list(command_groups()))
+def test_readme_command_lines_run(group, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # relative runs/... outputs land in the temporary folder
+    for line in command_groups()[group]:
         argv = shlex.split(line)
         env_prefix = [a for a in argv if re.match(r"^[A-Z_]+=", a)]
         argv = argv[len(env_prefix) :]

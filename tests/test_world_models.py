@@ -99,10 +99,10 @@ def test_mpc_through_a_learned_model_beats_random_actions(fork_data, method):
 def test_dyna_sac_runs_real_steps_and_keeps_its_model_rollouts_within_retention(retention):
     from genrl.worldmodel.dyna import DynaConfig, dyna_sac
 
-    cfg = DynaConfig(total_steps=120, start_steps=60, model_every=60, model_fit_steps=50, rollouts=64,
+    cfg = DynaConfig(start_steps=60, model_every=60, model_fit_steps=50, rollouts=64,
                      updates_per_step=1, batch_size=32, buffer_size=retention, eval_every=60, eval_episodes=1)  # fmt: skip
-    agent, curve = dyna_sac("genrl/Fork2D-v0", make_world_model("mlp", 2, 2, hidden=(16,)), cfg)
-    assert [row["env_steps"] for row in curve] == [60, 120] and all(np.isfinite(r["return_mean"]) for r in curve)
+    agent, curve = dyna_sac("genrl/Fork2D-v0", make_world_model("mlp", 2, 2, hidden=(16,)), 120, cfg)
+    assert [row["step"] for row in curve] == [60, 120] and all(np.isfinite(r["return_mean"]) for r in curve)
     # scored at the second fit on the 60 real steps since the first, before training on them
     assert "model_energy_score_unseen" not in curve[0] and np.isfinite(curve[1]["model_energy_score_unseen"])
     assert all(r["ent_coef"] > 0 and r["policy_std"] > 0 and np.isfinite(r["q_mean"]) for r in curve)
@@ -116,9 +116,9 @@ def test_dyna_critic_layer_norm_and_target_rate_reach_sac():
 
     from genrl.worldmodel.dyna import DynaConfig, dyna_sac
 
-    cfg = DynaConfig(total_steps=40, start_steps=20, model_every=20, model_fit_steps=20, rollouts=16, updates_per_step=1,
+    cfg = DynaConfig(start_steps=20, model_every=20, model_fit_steps=20, rollouts=16, updates_per_step=1,
                      batch_size=16, eval_every=40, eval_episodes=1, critic_layer_norm=True, tau=0.01)  # fmt: skip
-    agent, _ = dyna_sac("genrl/Fork2D-v0", make_world_model("mlp", 2, 2, hidden=(16,)), cfg)
+    agent, _ = dyna_sac("genrl/Fork2D-v0", make_world_model("mlp", 2, 2, hidden=(16,)), 40, cfg)
     for critic in (agent.critic, agent.critic_target):  # the target copies the normalised critics
         assert [sum(isinstance(m, nn.LayerNorm) for m in q) for q in critic.q_networks] == [2, 2]
     trained = {id(p) for g in agent.critic.optimizer.param_groups for p in g["params"]}
@@ -295,20 +295,22 @@ def test_mode_weight_error_is_near_its_floor_for_the_truth_and_large_for_one_mod
 
 
 def test_dyna_batches_mix_real_transitions_at_the_real_ratio():
-    from stable_baselines3.common.buffers import ReplayBuffer
-
+    from genrl.transitions import TransitionBuffer
     from genrl.worldmodel.dyna import MixedReplayBuffer
 
     box = gym.spaces.Box(-1, 1, (2,))
-    real = ReplayBuffer(100, box, box, n_envs=1)
+    real = TransitionBuffer(2, 2, capacity=4)
     mixed = MixedReplayBuffer(100, box, box, n_envs=1, real=real, real_ratio=0.25)
     for _ in range(20):
         mixed.add(np.zeros((1, 2)), np.zeros((1, 2)), np.zeros((1, 2)), np.zeros(1), np.zeros(1), [{}])
     assert len(mixed.sample(8).observations) == 8  # no real data yet: model rows only
-    for _ in range(20):
-        real.add(np.ones((1, 2)), np.ones((1, 2)), np.ones((1, 2)), np.ones(1), np.zeros(1), [{}])
+    for _ in range(20):  # grows past its first capacity
+        real.add(np.ones(2), np.ones(2), np.ones(2), 1.0, False, False)
     batch = mixed.sample(64)
     assert batch.observations.shape == (64, 2) and int(batch.rewards.sum()) == 16
+    assert batch.actions.max() == 1.0  # real actions scaled to SAC's [-1, 1] as its own are
+    only_real = MixedReplayBuffer(1, box, box, n_envs=1, real=real, real_ratio=1.0).sample(16)  # model-free SAC
+    assert int(only_real.rewards.sum()) == 16 and not only_real.dones.any()
 
 
 def test_model_rollout_buffer_keeps_exactly_the_last_buffer_size_transitions():

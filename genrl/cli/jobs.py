@@ -145,15 +145,22 @@ class WorldModelEvalJob(Run):
 
 
 @dataclass(kw_only=True)
-class MBRLJob(Job):
-    """Dyna/MBPO: SAC on world-model rollouts; return vs. real env steps."""
+class MBRLJob(Resumable):
+    """Dyna/MBPO: SAC on world-model rollouts; return vs. real env steps.
+
+    Settings start from DynaConfig's defaults and the env's entry in genrl.worldmodel.presets
+    (MBPO's for the MuJoCo envs); --set changes any of them. Writes OUT/metrics.json (the curve),
+    OUT/return_vs_steps.png, OUT/agent.zip (an SB3 SAC) and OUT/model.safetensors.
+    """
 
     env: str
-    """gymnasium id with a Box action space"""
+    """gymnasium id with flat Box observations and a Box action space"""
     model: str = field(default="gan", metadata=choices("genrl.worldmodel.models:WorldModel.registry"))
     """world model kind"""
     steps: int = field(default=1000, metadata=at_least(2))
-    """real env steps (a world model needs at least 2 transitions)"""
+    """real env steps in all"""
+    set: list[str] = field(default_factory=list)
+    """DynaConfig changes over the preset, e.g. updates_per_step=20 rollout_schedule=20000x100000x1x15"""
 
 
 @dataclass(kw_only=True)

@@ -23,6 +23,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from genrl.errors import InputError
+
 T = TypeVar("T")
 
 
@@ -132,23 +134,37 @@ def dataclass_from(cls: type[T], namespace: argparse.Namespace) -> T:
 
 def parse_variant(spec: str, base: T) -> tuple[str, T]:
     """``"name:field=value,field=value"`` -> (name, ``base`` with those fields replaced), for the
-    experiments' recipe searches; tuples are written ``128x128``, and a field's annotation decides
-    whether its values are ints or floats."""
+    experiments' recipe searches (see :func:`with_overrides`)."""
     name, _, body = spec.partition(":")
+    try:
+        return name, with_overrides(base, list(filter(None, body.split(","))))
+    except InputError as e:
+        raise SystemExit(f"variant {name!r}: {e}") from None
+
+
+def with_overrides(base: T, items: Sequence[str]) -> T:
+    """``base`` (a dataclass) with ``field=value`` items replaced; tuples are written ``128x128``
+    (``none`` for an optional one), and a field's annotation decides whether its values are ints or floats."""
     kinds = {f.name: str(f.type) for f in dataclasses.fields(base)}  # type: ignore[arg-type]
     changes: dict[str, object] = {}
-    for item in filter(None, body.split(",")):
-        key, _, value = item.partition("=")
-        if key not in kinds:
-            raise SystemExit(f"unknown field {key!r} in variant {name!r}; choose from {sorted(kinds)}")
-        if "bool" in kinds[key]:
-            if value not in ("true", "false"):
-                raise SystemExit(f"{key} in variant {name!r} must be true or false, got {value!r}")
-            changes[key] = value == "true"
-            continue
-        number = float if "float" in kinds[key] else int
-        changes[key] = tuple(number(v) for v in value.split("x")) if "tuple" in kinds[key] else number(value)
-    return name, dataclasses.replace(base, **changes)  # type: ignore[type-var]
+    for item in items:
+        key, eq, value = item.partition("=")
+        if key not in kinds or not eq:
+            raise InputError(f"unknown setting {item!r}: write field=value with a field of {sorted(kinds)}")
+        try:
+            if "bool" in kinds[key]:
+                if value not in ("true", "false"):
+                    raise ValueError("true or false")
+                changes[key] = value == "true"
+                continue
+            if "None" in kinds[key] and value == "none":
+                changes[key] = None
+                continue
+            number = float if "float" in kinds[key] else int
+            changes[key] = tuple(number(v) for v in value.split("x")) if "tuple" in kinds[key] else number(value)
+        except ValueError as e:
+            raise InputError(f"{key} must be {kinds[key]}, got {value!r} ({e})") from None
+    return dataclasses.replace(base, **changes)  # type: ignore[type-var]
 
 
 def parse_json_variant(spec: str) -> tuple[str, dict[str, Any]]:

@@ -12,20 +12,21 @@ import numpy as np
 
 from genrl.cli import write_metrics
 from genrl.cli.jobs import Job, MBRLJob, WorldModelEvalJob, WorldModelTrainJob
+from genrl.cli.parsing import with_overrides
 from genrl.cli.rundir import JOB_FILE, claim
 from genrl.errors import InputError
 from genrl.plotting import plot_curves, plot_next_state_samples, plot_rollout
-from genrl.progress import ProgressLogger
 from genrl.rollout import collect
 from genrl.spaces import flat_dims
 from genrl.transitions import Transitions
 from genrl.utils import seed_everything
 from genrl.worldmodel import WorldModel, world_model_for
-from genrl.worldmodel.dyna import DynaConfig, dyna_sac
+from genrl.worldmodel.dyna import Dyna
 from genrl.worldmodel.evaluate import model_energy_score, one_step_energy_distance, open_loop_rollouts, rollout_error
+from genrl.worldmodel.presets import dyna_config
 from genrl.worldmodel.rewards import REWARD_FNS, TERMINATION_FNS
 
-MODEL_FILE, DATA_FILE = "model.safetensors", "transitions.npz"
+MODEL_FILE, DATA_FILE, CHECKPOINT = "model.safetensors", "transitions.npz", "checkpoint.safetensors"
 
 
 def _tensorboard(args: Job) -> Path | None:
@@ -99,24 +100,24 @@ def _plot_probe(model: WorldModel, env: Any, data: Transitions, path: Path) -> N
 
 
 def run_mbrl(args: MBRLJob) -> dict[str, Any]:
-    claim(args, ("metrics.json",))
+    ckpt = args.out / CHECKPOINT
+    resume = claim(args, (CHECKPOINT, "metrics.json"), CHECKPOINT)  # a resume with other options is refused
     seed_everything(args.seed)
-    t0 = time.perf_counter()
-    model = world_model_for(args.model, args.env, seed=args.seed)
-    cfg = DynaConfig(total_steps=args.steps, start_steps=min(200, args.steps), eval_every=max(args.steps // 5, 1))
-    logger = ProgressLogger(total=args.steps, enabled=not args.quiet, tensorboard_dir=_tensorboard(args), desc="Dyna-SAC")
-    log = lambda row: logger.log(row, advance=row["env_steps"] - logger.bar.n, step_key="env_steps")  # noqa: E731
-    try:
-        agent, curve = dyna_sac(args.env, model, cfg, reward_fn=REWARD_FNS.get(args.env),
-                                termination_fn=TERMINATION_FNS.get(args.env), seed=args.seed, callback=log,
-                                device=args.device)  # fmt: skip
-    finally:
-        logger.close()
-    agent.save(args.out / "agent.zip")
-    model.save(args.out / MODEL_FILE)
-    plot_curves(curve, ["return_mean"], args.out / "return_vs_steps.png", x="env_steps",
-                title=f"Dyna-SAC ({args.model} model)")  # fmt: skip
+    if resume:
+        dyna = Dyna.load(ckpt, device=args.device)
+    else:
+        config = with_overrides(dyna_config(args.env), args.set)
+        model = world_model_for(args.model, args.env, seed=args.seed)
+        dyna = Dyna(args.env, model, config, reward_fn=REWARD_FNS.get(args.env), termination_fn=TERMINATION_FNS.get(args.env),
+                    seed=args.seed, device=args.device)  # fmt: skip
+    dyna.learn(args.steps, progress=not args.quiet, tensorboard_dir=_tensorboard(args), checkpoint_path=ckpt,
+               checkpoint_every=args.checkpoint_every)  # fmt: skip
+    dyna.agent.save(args.out / "agent.zip")
+    dyna.model.save(args.out / MODEL_FILE)
+    curve = dyna.history
+    plot_curves(curve, ["return_mean"], args.out / "return_vs_steps.png", x="step",
+                title=f"Dyna-SAC ({args.model} model) on {args.env}")  # fmt: skip
     metrics = {"env": args.env, "model": args.model, "curve": curve, "return_mean": curve[-1]["return_mean"],
-               "env_steps": args.steps, "seed": args.seed, "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
+               "env_steps": dyna.step_count, "seed": args.seed, "seconds": round(curve[-1]["seconds"], 2)}  # fmt: skip
     write_metrics(args.out, metrics)
     return metrics

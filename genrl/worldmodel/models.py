@@ -217,16 +217,22 @@ class WorldModel(ABC, nn.Module):
         the weights (as Dyna and the PETS loop refit)."""
         s = load_checkpoint(path, kind="WorldModel")
         with restoring(path):
-            spec = dict(s["spec"])
-            cls = WorldModel.registry.get(spec.pop("kind"))
-            if cls is None:
-                raise CheckpointError(f"{str(path)!r} holds an unknown world-model kind")
-            model = cls(**spec)
-            model.load_state_dict(s["weights"])
-            model.has_terminations = s["terminations"]
-            model.step_count, model.history = s.get("step_count", 0), list(s.get("history", []))
-            model._resume_state = s.get("training") if continue_fit else None
+            model = WorldModel.from_state(s, continue_fit)
         return model.to(resolve_device(device)).eval()
+
+    @staticmethod
+    def from_state(s: dict[str, Any], continue_fit: bool = False) -> WorldModel:
+        """The model held by a loaded state (:meth:`save`'s, or one nested in another run's checkpoint), on the CPU."""
+        spec = dict(s["spec"])
+        cls = WorldModel.registry.get(spec.pop("kind"))
+        if cls is None:
+            raise CheckpointError("the checkpoint holds an unknown world-model kind")
+        model = cls(**spec)
+        model.load_state_dict(s["weights"])
+        model.has_terminations = s["terminations"]
+        model.step_count, model.history = s.get("step_count", 0), list(s.get("history", []))
+        model._resume_state = s.get("training") if continue_fit else None
+        return model.eval()
 
 
 class MLPWorldModel(WorldModel):

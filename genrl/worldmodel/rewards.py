@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from genrl.worldmodel.model_env import TransitionFn
+
 
 def pendulum_reward(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
     """Pendulum-v1's reward as a pure function of (obs, act): -(θ² + 0.1 θ̇² + 0.001 u²)."""
@@ -38,7 +40,45 @@ def jump_pits_reward(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tenso
     return 1.0 - torch.linalg.vector_norm(next_obs - goal, dim=1) / 8.0 - 3.0 * pit.to(next_obs.dtype)
 
 
+def hopper_termination(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+    """Hopper-v5's termination (``terminate_when_unhealthy``): the next torso height z' = s'[0] not
+    above 0.7, its angle s'[1] outside (-0.2, 0.2), or any of s'[1:] outside (-100, 100). The env
+    bounds its unclipped velocities; the observation clips them to 10, so that part never fires here."""
+    z, angle = next_obs[:, 0], next_obs[:, 1]
+    healthy = (z > 0.7) & (angle.abs() < 0.2) & (next_obs[:, 1:].abs() < 100).all(dim=1)
+    return ~healthy
+
+
+def inverted_pendulum_termination(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+    """InvertedPendulum-v5's termination: the pole angle |s'[1]| above 0.2 rad, or a non-finite observation."""
+    return ~torch.isfinite(next_obs).all(dim=1) | (next_obs[:, 1].abs() > 0.2)
+
+
+def inverted_pendulum_reward(obs: torch.Tensor, act: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+    """InvertedPendulum-v5's reward: 1 for every step that does not terminate, else 0."""
+    return (~inverted_pendulum_termination(obs, act, next_obs)).to(next_obs.dtype)
+
+
 # Reward and termination functions by env id; elsewhere the model's learned ones are used.
 REWARD_FNS = {"Pendulum-v1": pendulum_reward, "genrl/KickedPendulum-v0": pendulum_reward,
-              "genrl/ForkWall2D-v0": fork_wall_reward, "genrl/JumpPits2D-v0": jump_pits_reward}  # fmt: skip
-TERMINATION_FNS = {"genrl/ForkWall2D-v0": fork_wall_crash}
+              "genrl/ForkWall2D-v0": fork_wall_reward, "genrl/JumpPits2D-v0": jump_pits_reward,
+              "InvertedPendulum-v5": inverted_pendulum_reward}  # fmt: skip
+TERMINATION_FNS = {"genrl/ForkWall2D-v0": fork_wall_crash, "Hopper-v5": hopper_termination,
+                   "InvertedPendulum-v5": inverted_pendulum_termination}  # fmt: skip
+
+
+_BY_NAME = {fn.__name__: fn for fn in (*REWARD_FNS.values(), *TERMINATION_FNS.values())}
+
+
+def transition_fn_name(fn: object) -> str | None:
+    """How a checkpoint names a reward or termination function: its name if it is one of this
+    module's, ``"custom"`` for any other, ``None`` for none (the model's learned one)."""
+    if fn is None:
+        return None
+    name = getattr(fn, "__name__", "")
+    return name if _BY_NAME.get(name) is fn else "custom"
+
+
+def transition_fn(name: str | None) -> TransitionFn | None:
+    """Inverse of :func:`transition_fn_name` for this module's functions (and ``None``)."""
+    return None if name is None else _BY_NAME[name]
