@@ -82,17 +82,25 @@ def test_reward_net_reads_the_flag_and_ignores_the_action_in_the_absorbing_state
         net.inputs(np.zeros((1, 4)), np.zeros((1, 1)), np.zeros((1, 2)))
 
 
-def test_absorbing_states_teach_sac_to_reach_a_goal_that_plain_gail_avoids(demos):
-    """GAIL's reward -log(1 - D) is positive, so without absorbing states a learner is paid to never finish;
-    with them it finishes whether the discriminator sees recent rows or (DAC's way) the replay buffer."""
-    returns = {}
-    for absorbing, source in ((False, "recent"), (True, "recent"), (True, "replay")):
-        gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", absorbing=absorbing, seed=0, device="cpu",
-                         round_steps=250, algo_kwargs=SMALL_SAC, disc_source=source).learn(2000)  # fmt: skip
-        returns[absorbing, source] = rollout(gail, "GenrlTestReach1D-v0", 10, seed=100).mean_return
-    assert returns[False, "recent"] < -45, returns  # expert -6.6; never finishing -50
-    assert returns[True, "recent"] > -30 and returns[True, "replay"] > -30, returns
-    assert gail.absorbing_repeats == 1  # the replay buffer holds each self-loop once, and so do the demo rows
+def _reach_gail(demos, absorbing, source):
+    gail = make_gail("GenrlTestReach1D-v0", demos, algo="sac", absorbing=absorbing, seed=0, device="cpu",
+                     round_steps=250, algo_kwargs=SMALL_SAC, disc_source=source).learn(2000)  # fmt: skip
+    return gail, rollout(gail, "GenrlTestReach1D-v0", 10, seed=100).mean_return
+
+
+def test_plain_gail_pays_sac_never_to_reach_the_goal(demos):
+    """GAIL's reward -log(1 - D) is positive, so without absorbing states a learner is paid to never finish."""
+    assert _reach_gail(demos, False, "recent")[1] < -45  # expert -6.6; never finishing -50
+
+
+@pytest.mark.parametrize("source", ["recent", "replay"])
+def test_absorbing_states_teach_sac_to_reach_the_goal(demos, source):
+    """With absorbing states SAC finishes, whether the discriminator sees recent rows or (DAC's way) the replay buffer."""
+    gail, ret = _reach_gail(demos, True, source)
+    assert ret > -30
+    # from the replay buffer, the discriminator sees each self-loop once, and so the demo rows hold it once;
+    # from recent rows, each termination stands for gamma / (1 - gamma) absorbing steps
+    assert gail.absorbing_repeats == (1 if source == "replay" else 99)
     rb = gail.learner.replay_buffer
     flags = rb.observations[: rb.pos, 0, -1]
     assert rb.next_observations[: rb.pos, 0, -1].sum() == 2 * flags.sum() > 0  # each ending: into absorbing, and its loop
