@@ -61,6 +61,10 @@ BAD = [
     (["impute", "--csv", "{d}/inf.csv"], "column 'b' holds 'inf' on line 3; only finite numbers"),
     (["impute", "--csv", "{d}/typo.csv", "--categorical", "c"], "--categorical names column 'c'"),
     (["impute", "--csv", "{d}/typo.csv", "--imputations", "0"], "--imputations must be >= 1, got 0"),
+    (["mbrl", "--env", "CartPole-v1"], "needs a continuous (Box) action space; CartPole-v1 has Discrete(2)"),
+    (["mbrl", "--env", "Pendulum-v1", "--set", "tau"], "unknown setting 'tau': write field=value"),
+    (["gan", "--out", "{d}/good.npz/run"], "--out {d}/good.npz/run: cannot create that folder (Not a directory)"),
+    (["gail", "--env", "CartPole-v1", "--out", "{d}/good.npz/run"], "cannot create that folder (Not a directory)"),
 ]
 
 
@@ -70,7 +74,7 @@ def test_bad_input_gets_one_line_naming_it(argv, message, files, tmp_path, capsy
     out = str(files / "demos.npz") if argv[:2] == ["demos", "collect"] else str(tmp_path / "out")
     try:
         quiet = [] if "collect" in argv or "eval" in argv else ["--quiet"]  # neither trains: no progress bar to silence
-        code = main([*argv, "--out", out, *quiet])
+        code = main([*argv, *([] if "--out" in argv else ["--out", out]), *quiet])
     except SystemExit as e:  # argparse's own errors
         code = e.code
     err = capsys.readouterr().err.strip().splitlines()

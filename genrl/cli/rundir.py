@@ -39,6 +39,10 @@ def claim(job: Any, outputs: tuple[str, ...], checkpoint: str | None = None, wri
     :param write: record the job's options in ``OUT/job.json`` (rank 0 only under torchrun).
     """
     out = job.out
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a file where a folder should be, no permission, a read-only disk
+        raise InputError(f"--out {out}: cannot create that folder ({e.strerror})") from None
     resume = bool(getattr(job, "resume", False))
     if resume:
         if checkpoint is None or not (out / checkpoint).exists():
