@@ -29,6 +29,7 @@ then ``learn(total)`` ends where an uninterrupted run would, on the same device.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -209,6 +210,8 @@ class Dyna:
         self.episode_returns: list[float] = []
         self.fitted_upto = 0
         self.unseen_score: float | None = None
+        self.phase_seconds = {"fit_s": 0.0, "imagine_s": 0.0, "sac_s": 0.0}
+        """where the training time went, in all (logged with each row)"""
         self._episode: dict[str, Any] = {}
         self._new_episode(reset_seed=seed)
 
@@ -254,14 +257,23 @@ class Dyna:
         agent.num_timesteps = t
         if t < c.start_steps:
             return {k: torch.zeros(()) for k in _LOSSES}
+        clock = time.perf_counter()
         if self.sim is not None:
             if (t - c.start_steps) % c.model_every == 0:
                 self._fit_model(t)
+            clock = self._lap("fit_s", clock)
             start = self.real.field("obs")[self.rng.integers(t, size=c.rollouts)]
             self._imagine(start, c.rollout_length_at(t))
+            clock = self._lap("imagine_s", clock)
         agent.train(gradient_steps=c.updates_per_step, batch_size=c.batch_size)
+        self._lap("sac_s", clock)
         logged = agent.logger.name_to_value
         return {k: torch.tensor(float(logged[f"train/{k}"])) for k in _LOSSES}
+
+    def _lap(self, phase: str, since: float) -> float:
+        now = time.perf_counter()
+        self.phase_seconds[phase] += now - since
+        return now
 
     def _fit_model(self, t: int) -> None:
         model = self.model
@@ -287,11 +299,13 @@ class Dyna:
     def summary(self) -> dict[str, float]:
         """Logged with each row: the deterministic policy's mean return on ``eval_episodes`` real
         episodes (``return_mean``), the mean of the last 10 training episodes' returns, SAC's state
-        (:func:`sac_state`) and, from the second fit on, ``model_energy_score_unseen``: the model's
+        (:func:`sac_state`), the seconds spent so far fitting the model, imagining and updating SAC
+        (``fit_s``, ``imagine_s``, ``sac_s``) and, from the second fit on, ``model_energy_score_unseen``: the model's
         energy score on the real transitions gathered between its last two fits, before it trained on them."""
         c = self.config
         row = {"return_mean": evaluate(self.agent, self.env_id, c.eval_episodes, self.seed),
                **sac_state(self.agent, self.real.field("obs")[-256:])}  # fmt: skip
+        row.update(self.phase_seconds)
         if self.episode_returns:
             row["train_return"] = float(np.mean(self.episode_returns[-10:]))
         if self.unseen_score is not None:
@@ -329,6 +343,7 @@ class Dyna:
             "action_space_rng": json.dumps(space.np_random.bit_generator.state),
             "episode_returns": self.episode_returns,
             "fitted_upto": self.fitted_upto,
+            "phase_seconds": self.phase_seconds,
             "unseen_score": self.unseen_score,
             "history": self.history,
             "rng": capture_rng(np_generator=self.rng),
@@ -366,6 +381,7 @@ class Dyna:
             dyna.env.action_space.np_random.bit_generator.state = json.loads(s["action_space_rng"])
             dyna.episode_returns = list(s["episode_returns"])
             dyna.fitted_upto, dyna.unseen_score = s["fitted_upto"], s["unseen_score"]
+            dyna.phase_seconds = dict(s.get("phase_seconds", dyna.phase_seconds))  # absent before session 20's timers
             dyna.history = list(s["history"])
             restore_rng(s["rng"], np_generator=dyna.rng)
         return dyna
