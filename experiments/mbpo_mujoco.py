@@ -26,12 +26,9 @@ from genrl.cli import parse_dataclass
 from genrl.cli.parsing import with_overrides
 from genrl.plotting import plot_learning_curves
 from genrl.worldmodel import world_model_for
-from genrl.worldmodel.dyna import Dyna
+from genrl.worldmodel.dyna import SAC_BASELINE, Dyna
 from genrl.worldmodel.presets import dyna_config
 from genrl.worldmodel.rewards import REWARD_FNS, TERMINATION_FNS
-
-SAC_SETTINGS = ["updates_per_step=1", "critic_layer_norm=false", "target_entropy=none"]
-"""model-free SAC on the preset's evaluation grid: SB3's own SAC settings"""
 
 
 @dataclass
@@ -57,7 +54,7 @@ class Args:
 
 def build(env_id: str, method: str, seed: int, args: Args) -> Dyna:
     if method == "sac":
-        return Dyna(env_id, None, with_overrides(dyna_config(env_id), SAC_SETTINGS), seed=seed, device="cpu")
+        return Dyna(env_id, None, dyna_config(env_id, **SAC_BASELINE), seed=seed, device="cpu")
     config = with_overrides(dyna_config(env_id), args.set)
     model = world_model_for(method, env_id, seed=seed)
     return Dyna(env_id, model, config, reward_fn=REWARD_FNS.get(env_id), termination_fn=TERMINATION_FNS.get(env_id),

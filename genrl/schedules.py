@@ -20,6 +20,8 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 def linear_int_schedule(step: int, first: int, last: int, low: int, high: int) -> int:
     """An integer that grows linearly from ``low`` at step ``first`` to ``high`` at step ``last``, held
     before and after (MBPO's rollout-length schedule)."""
-    if step <= first or last <= first:
-        return low if step <= first else high
-    return int(low + (high - low) * min(1.0, (step - first) / (last - first)))
+    if step <= first:
+        return low
+    if step >= last:
+        return high
+    return int(low + (high - low) * (step - first) / (last - first))

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -60,6 +60,9 @@ from genrl.worldmodel.models import WorldModel
 from genrl.worldmodel.rewards import transition_fn, transition_fn_name
 
 _LOSSES = ("critic_loss", "actor_loss")
+SAC_BASELINE: dict[str, Any] = {"updates_per_step": 1, "critic_layer_norm": False, "target_entropy": None}
+"""The changes that make a :class:`DynaConfig` model-free SAC with SB3's own settings (one update per
+real step, SB3's critics and entropy target), on that config's start and evaluation grid."""
 
 
 @dataclass
@@ -418,5 +421,5 @@ def dyna_sac(
 def model_free_sac(env_id: str, steps: int, eval_every: int, seed: int = 0, device: str = "auto") -> list[Row]:
     """The model-free baseline in the same loop: SB3 SAC with its own settings (one update per real
     step, SB3's critics, 200 random steps first), scored like :class:`Dyna` every ``eval_every`` real steps."""
-    config = DynaConfig(updates_per_step=1, critic_layer_norm=False, eval_every=eval_every)
+    config = replace(DynaConfig(eval_every=eval_every), **SAC_BASELINE)
     return dyna_sac(env_id, None, steps, config, seed=seed, device=device)[1]
