@@ -17,6 +17,8 @@ world models and GAIL:
   what it adds to the row is saved); returning ``False`` stops training after a final checkpoint, as
   an SB3 callback's ``_on_step`` does (under torchrun, a stop on any process stops them all);
 * **time budgets**: ``max_seconds`` stops at the first log point past it;
+* **early ends**: a trainable whose optional ``finished`` attribute turns true (an early-stopped
+  fit) ends there, logged and checkpointed as at its total;
 * **several processes** (``torchrun``): logged losses are means over processes, the clock is the
   slowest process's, only rank 0 shows progress and writes; gradient averaging is part of each
   optimiser step (:func:`genrl.gan.update.optimizer_step`).
@@ -103,7 +105,7 @@ def run(
     first_bad: Tensor | None = None
     since, t0 = 0, time.perf_counter()
     try:
-        while task.step_count < total and not stop:
+        while task.step_count < total and not stop and not finished(task):
             out = task.train_step()
             values = torch.stack(list(out.values())).float()
             if running is None:
@@ -115,7 +117,7 @@ def run(
             first_bad = torch.where(bad, task.step_count, first_bad)
             since += 1
             step = task.step_count
-            at_end = step >= total
+            at_end = step >= total or finished(task)
             log = at_end or _passed(logged, step, log_every)
             pause = time.perf_counter()  # what follows (logging, callback, checkpoint) is not training time
             if log:
@@ -159,6 +161,11 @@ def _save(task: Trainable, path: str | Path, first_bad: Tensor, last_ckpt: str |
     if distributed.is_main_process():
         save_checkpoint(path, state)
     return path
+
+
+def finished(task: Trainable) -> bool:
+    """Whether a trainable with a ``finished`` flag (e.g. an early-stopped fit) has ended before its total."""
+    return bool(getattr(task, "finished", False))
 
 
 def _passed(previous: int, step: int, every: int) -> bool:

@@ -7,6 +7,7 @@ import genrl  # noqa: F401
 from genrl.errors import InputError
 from genrl.rollout import collect, rollout
 from genrl.worldmodel import WorldModel, make_world_model
+from genrl.worldmodel.fitting import EarlyStopping
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +156,46 @@ def test_world_model_fit_resumes_exactly_from_a_checkpoint(kind, tmp_path):
     assert resumed.step_count == 40
     fresh = WorldModel.load(ckpt, device="cpu", continue_fit=False).fit(data, steps=5, batch_size=32, device="cpu")
     assert fresh.step_count == 5  # a new fit warm-started from the loaded weights
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        torch.testing.assert_close(a, b, msg=name)
+
+
+@pytest.mark.parametrize("kind", ["gan", "ensemble"])
+def test_early_stopping_ends_on_the_best_held_out_weights_keeps_elites_and_resumes_exactly(kind, tmp_path):
+    data = collect("genrl/Fork2D-v0", 400, seed=0)
+    stop = EarlyStopping(every=5, patience=3, threshold=0.02)
+    options = {"hidden": (16, 16), "seed": 1, **({"members": 4, "elites": 2} if kind == "ensemble" else {})}
+    fit = {"steps": 2000, "batch_size": 32, "device": "cpu", "early_stopping": stop, "log_every": 5}
+    seen: dict[int, dict] = {}
+
+    def keep(model, row):
+        seen[row["step"]] = {k: v.clone() for k, v in model.state_dict().items()}
+
+    straight = make_world_model(kind, 2, 2, **options).fit(data, callback=keep, **fit)
+    scores = {r["step"]: r["holdout_energy_score"] for r in straight.history}
+    assert straight.step_count < 2000
+    # It stops `patience` scores after the last that beat the best by the threshold, on the best weights.
+    improved = [s for s in scores if all(scores[s] < scores[t] * (1 - stop.threshold) for t in scores if t < s)]
+    assert straight.step_count == improved[-1] + stop.patience * stop.every
+    best = min(scores, key=scores.__getitem__)
+    for name, value in straight.state_dict().items():
+        if name != "elite_index":
+            torch.testing.assert_close(value, seen[best][name], msg=name)
+    if kind == "ensemble":
+        assert straight.elite_index.shape == (2,) and len(set(straight.elite_index.tolist())) == 2
+    full = make_world_model(kind, 2, 2, **options).fit(data, **{**fit, "steps": 60, "early_stopping": False})
+    assert full.step_count == 60 and "holdout_energy_score" not in full.history[-1]
+
+    ckpt = tmp_path / "wm.safetensors"
+
+    def crash(model, row):  # a crash after the checkpoint at step 10
+        if row["step"] == 15:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        make_world_model(kind, 2, 2, **options).fit(data, callback=crash, checkpoint_path=ckpt, checkpoint_every=10, **fit)
+    resumed = WorldModel.load(ckpt, device="cpu").fit(data, **fit)
+    assert resumed.step_count == straight.step_count
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, msg=name)
 

@@ -9,9 +9,9 @@ treat it alike.
   core's MLP nets and trained with the core's costs (``loss``) and R1 penalty, plus the energy
   score (a proper scoring rule) in G's cost and a linearly decaying lr; samples are multi-modal
   wherever the data are.
-* :class:`EnsembleWorldModel`: 5 members predicting mean and log-variance, Gaussian NLL, bounded
-  log-variance and per-member bootstrap batches (PETS, Chua et al. 2018); sampling gives each draw
-  a random member (TS1), each member computing only its share of the batch.
+* :class:`EnsembleWorldModel`: 5 members (by default) predicting mean and log-variance, Gaussian
+  NLL, bounded log-variance and per-member bootstrap batches (PETS, Chua et al. 2018); sampling
+  gives each draw a random elite (TS1), each computing only its share of the batch.
 * :class:`MLPWorldModel`: one deterministic regressor (MSE); every draw is its mean.
 """
 
@@ -36,11 +36,11 @@ from genrl.gan.nets import MLPDiscriminator, MLPGenerator
 from genrl.gan.regularizers import energy_score
 from genrl.gan.update import AdversarialUpdate, Discriminator, Generator, Judgement, optimizer_step
 from genrl.io import load_checkpoint, restoring, save_checkpoint
-from genrl.schedules import linear_lr_scale
 from genrl.spaces import flat_dims
-from genrl.training import Callback, Row, capture_rng, resume_streams, run, split_streams
+from genrl.training import Callback, run
 from genrl.transitions import Transitions
 from genrl.utils import resolve_device
+from genrl.worldmodel.fitting import EarlyStopping, Fit, as_stopping
 from genrl.validation import as_float_tensor, as_label_tensor, check_count
 
 
@@ -151,14 +151,25 @@ class WorldModel(ABC, nn.Module):
     def _sample_y(self, c: Tensor, n: int) -> Tensor:
         """Standardised samples ``(B, n, d_y)`` for standardised contexts ``c (B, d_c)``."""
 
+    def _member_samples(self, c: Tensor, n: int) -> Tensor | None:
+        """Each member's own samples ``(E, B, n, d_y)``, for a model that keeps elites (else None)."""
+        return None
+
+    def _choose_elites(self, scores: Tensor) -> None:
+        """Keep the members with the lowest held-out ``scores (E,)`` for sampling."""
+
     # ---------------------------------------------------------------- public API
     def fit(self, data: Transitions, steps: int = 5000, batch_size: int = 256, lr: float = 1e-3,
             progress: bool = False, device: str = "auto", checkpoint_path: str | Path | None = None,
             checkpoint_every: int = 0, tensorboard_dir: str | Path | None = None,
-            callback: Callback | None = None, log_every: int = 200) -> WorldModel:  # fmt: skip
-        """Fit on transitions (their shapes must match the model's) until ``step_count == steps``.
+            callback: Callback | None = None, log_every: int = 200,
+            early_stopping: EarlyStopping | bool = True) -> WorldModel:  # fmt: skip
+        """Fit on transitions (their shapes must match the model's) for at most ``steps`` steps.
 
-        Each call is a new fit warm-started from the current weights (Dyna refits this way),
+        With ``early_stopping`` (default: :class:`~genrl.worldmodel.fitting.EarlyStopping`'s
+        settings) a share of the transitions is held out, the fit stops once its held-out energy
+        score stops improving and ends on its best-scoring weights (an ensemble then keeps its
+        elites); ``False`` trains on every row for all ``steps``. Each call is a new fit warm-started from the current weights (Dyna refits this way),
         except on a model from :meth:`load`: its first ``fit`` continues the saved run to ``steps``
         in total, with its optimiser, RNG states and standardisation, ending exactly where an
         uninterrupted run would on the same data (on CPU). The loop is :func:`genrl.training.run`
@@ -175,11 +186,14 @@ class WorldModel(ABC, nn.Module):
             raise InputError(f"batch_size {batch_size} must be divisible by the {distributed.world_size()} processes")
         self.to(resolve_device(device))
         resume, self._resume_state = self._resume_state, None
+        stopping = as_stopping(early_stopping)
+        if resume is not None and resume.get("finished"):
+            return self.eval()  # the saved fit had already stopped early
         if resume is not None and steps <= self.step_count:
             raise InputError(f"this model was loaded from a fit at step {self.step_count}, which fit continues: pass "
                              f"steps > {self.step_count}, or load it with WorldModel.load(path, continue_fit=False) to "
                              "start a new fit from its weights")  # fmt: skip
-        task = _Fit(self, data, steps, batch_size // distributed.world_size(), lr, resume)
+        task = Fit(self, data, steps, batch_size // distributed.world_size(), lr, resume, stopping)
         name = f"{self.kind} world model"
         run(task, steps, log_every=log_every, progress=progress, desc=name, tensorboard_dir=tensorboard_dir,
             checkpoint_path=checkpoint_path, checkpoint_every=checkpoint_every, callback=callback, owner=self,
@@ -259,7 +273,8 @@ class MLPWorldModel(WorldModel):
 
 
 class EnsembleLinear(nn.Module):
-    """E independent linear layers applied as one batched matmul: ``(E, B, in) -> (E, B, out)``."""
+    """E independent linear layers applied as one batched matmul: ``(E, B, in) -> (E, B, out)``,
+    or ``(k, B, in) -> (k, B, out)`` for the k members in ``members``."""
 
     def __init__(self, members: int, in_dim: int, out_dim: int) -> None:
         super().__init__()
@@ -267,33 +282,55 @@ class EnsembleLinear(nn.Module):
         self.weight = nn.Parameter(torch.empty(members, in_dim, out_dim).uniform_(-bound, bound))
         self.bias = nn.Parameter(torch.zeros(members, 1, out_dim))
 
-    def forward(self, x: Tensor) -> Tensor:
-        return torch.baddbmm(self.bias, x, self.weight)
+    def forward(self, x: Tensor, members: Tensor | None = None) -> Tensor:
+        if members is None:
+            return torch.baddbmm(self.bias, x, self.weight)
+        return torch.baddbmm(self.bias[members], x, self.weight[members])
 
 
 class EnsembleWorldModel(WorldModel):
+    """:param members: Gaussian nets (PETS: 5, MBPO: 7); :param elites: how many of them, the best
+    on the fit's held-out rows, draw the samples (MBPO: 5; default: all)."""
+
     kind = "ensemble"
-    members = 5
+    elite_index: Tensor
 
     def __init__(self, obs_dim: int, act_dim: int, hidden: tuple[int, ...] = (200, 200, 200), seed: int = 0,
-                 discrete_actions: bool = False, lr_decay: bool = False) -> None:  # fmt: skip
+                 discrete_actions: bool = False, lr_decay: bool = False, members: int = 5,
+                 elites: int | None = None) -> None:  # fmt: skip
         super().__init__(obs_dim, act_dim, hidden, seed, discrete_actions, lr_decay)
+        self.members = check_count(members, "members")
+        self.elites = members if elites is None else check_count(elites, "elites")
+        if self.elites > members:
+            raise InputError(f"elites ({self.elites}) cannot exceed members ({members})")
         layers: list[nn.Module] = []
         width = obs_dim + act_dim
         for h in self.hidden:
-            layers += [EnsembleLinear(self.members, width, h), nn.SiLU()]
+            layers += [EnsembleLinear(members, width, h), nn.SiLU()]
             width = h
-        layers.append(EnsembleLinear(self.members, width, 2 * self.y_dim))
+        layers.append(EnsembleLinear(members, width, 2 * self.y_dim))
         self.net = nn.Sequential(*layers)
         # Soft bounds on the log-variance, learned as in PETS.
         self.max_logvar = nn.Parameter(torch.full((self.y_dim,), 0.5))
         self.min_logvar = nn.Parameter(torch.full((self.y_dim,), -10.0))
+        self.register_buffer("elite_index", torch.arange(self.elites))
+
+    def spec(self) -> dict[str, Any]:
+        return {**super().spec(), "members": self.members, "elites": self.elites}
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+        # Files written before elites existed used every member.
+        state_dict.setdefault(prefix + "elite_index", torch.arange(self.elites))
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     def _optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
         return {"opt": torch.optim.Adam(self.parameters(), lr=lr, weight_decay=1e-5)}
 
-    def _mean_logvar(self, c: Tensor) -> tuple[Tensor, Tensor]:
-        out = self.net(c)
+    def _mean_logvar(self, c: Tensor, members: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Each member's mean and bounded log-variance for ``c (E or k, B, d_c)``."""
+        out = c
+        for layer in self.net:
+            out = layer(out, members) if isinstance(layer, EnsembleLinear) else layer(out)
         mean, logvar = out.chunk(2, dim=-1)
         logvar = self.max_logvar - F.softplus(self.max_logvar - logvar)
         return mean, self.min_logvar + F.softplus(logvar - self.min_logvar)
@@ -310,25 +347,35 @@ class EnsembleWorldModel(WorldModel):
         return update
 
     def _sample_y(self, c: Tensor, n: int) -> Tensor:
-        # TS1 as in mbrl-lib: shuffle the B*n draws, give each member an equal share, run each member
+        # TS1 as in mbrl-lib: shuffle the B*n draws, give each elite an equal share, run each elite
         # only on its share (one batched pass), then undo the shuffle.
         rows = c.repeat_interleave(n, 0)
-        total = len(rows)
+        total, k = len(rows), len(self.elite_index)
         perm = torch.randperm(total, device=c.device)
-        pad = (-total) % self.members
-        order = torch.cat([perm, perm[torch.arange(pad, device=c.device) % total]])  # pad to a multiple of E
-        x = rows[order].view(self.members, -1, rows.shape[1])
-        mean, logvar = self._mean_logvar(x)
+        pad = (-total) % k
+        order = torch.cat([perm, perm[torch.arange(pad, device=c.device) % total]])  # pad to a multiple of k
+        x = rows[order].view(k, -1, rows.shape[1])
+        mean, logvar = self._mean_logvar(x, None if k == self.members else self.elite_index)
         draws = (mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)).reshape(-1, self.y_dim)[:total]
         out = torch.empty_like(draws)
         out[perm] = draws
         return out.view(c.shape[0], n, -1)
 
+    def _member_samples(self, c: Tensor, n: int) -> Tensor:
+        mean, logvar = self._mean_logvar(c[None].expand(self.members, -1, -1))
+        draws = mean[:, :, None] + torch.exp(0.5 * logvar)[:, :, None] * torch.randn(*mean.shape[:2], n, self.y_dim,
+                                                                                    device=c.device)  # fmt: skip
+        return draws
+
+    def _choose_elites(self, scores: Tensor) -> None:
+        self.elite_index.copy_(torch.sort(torch.argsort(scores)[: self.elites]).values)
+
     @torch.no_grad()
     def mean_prediction(self, obs: Any, act: Any) -> Tensor:
         """The ensemble's mean next observation ``(B, d_obs)`` (what a Gaussian model would plan with)."""
         c = self._context(obs, act)
-        mean, _ = self._mean_logvar(self.ctx_norm(c)[None].expand(self.members, -1, -1))
+        k = len(self.elite_index)
+        mean, _ = self._mean_logvar(self.ctx_norm(c)[None].expand(k, -1, -1), self.elite_index)
         y = self.y_norm.inverse(mean.mean(0))
         return c[:, : self.obs_dim] + y[:, : self.obs_dim]
 
@@ -441,67 +488,6 @@ class GANWorldModel(WorldModel):
 def bootstrap(n: int, members: int, device: torch.device) -> Tensor:
     """``(members, n)`` row indices: each member's resample (with replacement) of a batch of ``n``."""
     return torch.randint(n, (members, n), device=device)
-
-
-class _Fit:
-    """One world-model fit as a :class:`~genrl.training.Trainable`: the standardised data on the
-    device, the fit's optimisers (the model's and the termination head's), its lr schedule and RNG."""
-
-    def __init__(self, model: WorldModel, data: Transitions, total: int, batch_size: int, lr: float,
-                 resume: dict[str, Any] | None) -> None:  # fmt: skip
-        self.model, self.total, self.batch_size = model, total, batch_size
-        c = model._context(data.obs, data.act)
-        nxt = torch.as_tensor(data.next_obs, device=model.device)
-        y = torch.cat([nxt - c[:, : model.obs_dim], torch.as_tensor(data.rew, device=model.device)[:, None]], 1)
-        if resume is None:
-            model.step_count, model.history = 0, []  # a resumed run keeps the statistics its weights were trained with
-            model.ctx_norm.fit(c)
-            model.y_norm.fit(y)
-        self.cn, self.yn = model.ctx_norm(c), model.y_norm(y)
-        self.term = torch.as_tensor(data.terminated, device=model.device, dtype=torch.float32)
-        model.has_terminations = bool(self.term.any())
-        s_dim = slice(0, model.obs_dim)
-        self.term_in = torch.cat([self.cn, (nxt - model.ctx_norm.mean[s_dim]) / model.ctx_norm.std[s_dim]], 1)
-        distributed.broadcast_module(model)
-        self.opts = {**model._optimizers(lr), "term_opt": torch.optim.Adam(model.term_net.parameters(), lr=1e-3)}
-        for opt in self.opts.values():
-            for group in opt.param_groups:
-                group["initial_lr"] = group["lr"]
-        self.update = model._updater(self.opts)
-        self.gen = torch.Generator(device=model.device).manual_seed(model.seed)
-        split_streams(model.seed, self.gen)
-        if resume is not None:
-            for name, opt in self.opts.items():
-                opt.load_state_dict(resume["optim"][name])
-            resume_streams(resume["rng"], model.seed + model.step_count, self.gen)
-        model.train()
-
-    @property
-    def step_count(self) -> int:
-        return self.model.step_count
-
-    @property
-    def history(self) -> list[Row]:
-        return self.model.history
-
-    def train_step(self) -> dict[str, Tensor]:
-        model = self.model
-        if model.lr_decay:  # a function of the step alone, so a resumed fit follows the same schedule
-            scale = linear_lr_scale(model.step_count, self.total)
-            for opt in self.opts.values():
-                for group in opt.param_groups:
-                    group["lr"] = group["initial_lr"] * scale
-        idx = torch.randint(len(self.cn), (self.batch_size,), device=model.device, generator=self.gen)
-        losses = self.update(self.cn[idx], self.yn[idx])
-        if model.has_terminations:
-            t_loss = F.binary_cross_entropy_with_logits(model.term_net(self.term_in[idx]).squeeze(1), self.term[idx])
-            optimizer_step(self.opts["term_opt"], t_loss, model.term_net)
-        model.step_count += 1
-        return losses
-
-    def state(self) -> dict[str, Any]:
-        training = {"optim": {k: o.state_dict() for k, o in self.opts.items()}, "rng": capture_rng(self.gen)}
-        return {**self.model._state(), "training": training}
 
 
 def make_world_model(kind: str, obs_dim: int, act_dim: int, **kwargs: Any) -> WorldModel:
