@@ -25,9 +25,8 @@ import torch
 from genrl.cli import parse_dataclass
 from genrl.cli.parsing import with_overrides
 from genrl.plotting import plot_learning_curves
-from genrl.worldmodel import world_model_for
 from genrl.worldmodel.dyna import SAC_BASELINE, Dyna
-from genrl.worldmodel.presets import dyna_config
+from genrl.worldmodel.presets import dyna_config, dyna_world_model
 from genrl.worldmodel.rewards import REWARD_FNS, TERMINATION_FNS
 
 
@@ -56,7 +55,7 @@ def build(env_id: str, method: str, seed: int, args: Args) -> Dyna:
     if method == "sac":
         return Dyna(env_id, None, dyna_config(env_id, **SAC_BASELINE), seed=seed, device="cpu")
     config = with_overrides(dyna_config(env_id), args.set)
-    model = world_model_for(method, env_id, seed=seed)
+    model = dyna_world_model(method, env_id, seed=seed)
     return Dyna(env_id, model, config, reward_fn=REWARD_FNS.get(env_id), termination_fn=TERMINATION_FNS.get(env_id),
                 seed=seed, device="cpu")  # fmt: skip
 

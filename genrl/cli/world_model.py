@@ -23,7 +23,7 @@ from genrl.utils import seed_everything
 from genrl.worldmodel import WorldModel, world_model_for
 from genrl.worldmodel.dyna import Dyna
 from genrl.worldmodel.evaluate import model_energy_score, one_step_energy_distance, open_loop_rollouts, rollout_error
-from genrl.worldmodel.presets import dyna_config
+from genrl.worldmodel.presets import dyna_config, dyna_world_model
 from genrl.worldmodel.rewards import REWARD_FNS, TERMINATION_FNS
 
 MODEL_FILE, DATA_FILE, CHECKPOINT = "model.safetensors", "transitions.npz", "checkpoint.safetensors"
@@ -107,7 +107,7 @@ def run_mbrl(args: MBRLJob) -> dict[str, Any]:
         dyna = Dyna.load(ckpt, device=args.device)
     else:
         config = with_overrides(dyna_config(args.env), args.set)
-        model = world_model_for(args.model, args.env, seed=args.seed)
+        model = dyna_world_model(args.model, args.env, seed=args.seed)
         dyna = Dyna(args.env, model, config, reward_fn=REWARD_FNS.get(args.env), termination_fn=TERMINATION_FNS.get(args.env),
                     seed=args.seed, device=args.device)  # fmt: skip
     dyna.learn(args.steps, progress=not args.quiet, tensorboard_dir=_tensorboard(args), checkpoint_path=ckpt,

@@ -73,6 +73,10 @@ class DynaConfig:
     """random real steps before the policy acts, and before the first fit and SAC update"""
     model_every: int = 250
     model_fit_steps: int = 2000
+    """the most steps of each refit"""
+    model_early_stopping: bool = True
+    """end each refit once its held-out score stops improving, on its best weights
+    (:class:`~genrl.worldmodel.fitting.EarlyStopping`'s defaults, as MBPO trains its model)"""
     rollouts: int = 400
     """imagined rollouts branched per real step"""
     rollout_length: int = 1
@@ -283,7 +287,9 @@ class Dyna:
         if self.fitted_upto and isinstance(model, WorldModel):  # not a true kernel: its draws have their own stream
             with torch.random.fork_rng():  # scored without moving torch's global stream
                 self.unseen_score = model_energy_score(model, self.real.transitions(self.fitted_upto))
-        model.fit(self.real.transitions(), steps=self.config.model_fit_steps, device=str(self.agent.device))
+        c = self.config
+        model.fit(self.real.transitions(), steps=c.model_fit_steps, device=str(self.agent.device),
+                  early_stopping=c.model_early_stopping)  # fmt: skip
         self.fitted_upto = t
 
     def _imagine(self, start: np.ndarray, length: int) -> None:
@@ -303,7 +309,8 @@ class Dyna:
         """Logged with each row: the deterministic policy's mean return on ``eval_episodes`` real
         episodes (``return_mean``), the mean of the last 10 training episodes' returns, SAC's state
         (:func:`sac_state`), the seconds spent so far fitting the model, imagining and updating SAC
-        (``fit_s``, ``imagine_s``, ``sac_s``) and, from the second fit on, ``model_energy_score_unseen``: the model's
+        (``fit_s``, ``imagine_s``, ``sac_s``), the last refit's steps and held-out score (``last_fit_steps``,
+        ``last_fit_holdout_energy_score``) and, from the second fit on, ``model_energy_score_unseen``: the model's
         energy score on the real transitions gathered between its last two fits, before it trained on them."""
         c = self.config
         row = {"return_mean": evaluate(self.agent, self.env_id, c.eval_episodes, self.seed),
@@ -313,6 +320,11 @@ class Dyna:
             row["train_return"] = float(np.mean(self.episode_returns[-10:]))
         if self.unseen_score is not None:
             row["model_energy_score_unseen"] = self.unseen_score
+        if isinstance(self.model, WorldModel) and self.model.history:
+            last = self.model.history[-1]
+            row["last_fit_steps"] = float(self.model.step_count)
+            if "holdout_energy_score" in last:
+                row["last_fit_holdout_energy_score"] = last["holdout_energy_score"]
         return row
 
     def learn(self, total_steps: int, progress: bool = False, callback: Callback | None = None,

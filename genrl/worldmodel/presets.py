@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from genrl.worldmodel.dyna import DynaConfig
+from genrl.worldmodel.models import WorldModel, world_model_for
 
 _MBPO: dict[str, Any] = {"start_steps": 5000, "model_every": 250, "rollouts": 400, "real_ratio": 0.05,
                          "buffer_size": 400_000, "eval_every": 5000, "eval_episodes": 10}  # fmt: skip
@@ -27,6 +28,16 @@ DYNA_PRESETS: dict[str, dict[str, Any]] = {
     "InvertedPendulum-v5": {**_MBPO, "start_steps": 500, "updates_per_step": 20, "target_entropy": -0.05, "eval_every": 500},
     "InvertedDoublePendulum-v5": {**_MBPO, "start_steps": 1000, "updates_per_step": 20, "target_entropy": -0.05},
 }
+
+
+DYNA_MODELS: dict[str, dict[str, Any]] = {"ensemble": {"members": 7, "elites": 5}}
+"""World-model settings of the Dyna/MBPO loop by kind (MBPO's ensemble: 7 Gaussian nets, the 5 best
+on the held-out split sampled)."""
+
+
+def dyna_world_model(kind: str, env_id: str, seed: int = 0) -> WorldModel:
+    """The Dyna/MBPO loop's world model of ``kind`` for ``env_id``, with its :data:`DYNA_MODELS` settings."""
+    return world_model_for(kind, env_id, seed=seed, **DYNA_MODELS.get(kind, {}))
 
 
 def dyna_config(env_id: str, **changes: Any) -> DynaConfig:
