@@ -29,15 +29,30 @@ window.addEventListener('load', () => {
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("quickstart")
-    assert main(["quickstart", "--budget", "0.01", "--out", str(out), "--quiet", "--overwrite"]) == 0
+    assert main(["quickstart", "--budget", "0.01", "--out", str(out), "--quiet", "--overwrite", "--jobs", "2"]) == 0
     return out / "report.html"
+
+
+def test_parallel_quickstart_jobs_match_the_same_jobs_run_in_this_process(report, tmp_path):
+    from genrl.cli.jobs import QuickstartJob
+    from genrl.cli.quickstart import steps
+
+    parallel = json.loads((report.parent / "metrics.json").read_text())
+    assert parallel["workers"] == 2 and set(parallel["job_seconds"]) == {s.name for s in steps(QuickstartJob(out=tmp_path))}
+    q = QuickstartJob(out=tmp_path, budget=0.01, quiet=True)
+    for step in steps(q):
+        if step.name in ("world_model_fork2d_gan", "impute_breast_cancer"):
+            here, there = step.run(), parallel[step.name]
+            for key, value in here.items():
+                if key not in ("seconds", "csv"):
+                    assert value == there[key], (step.name, key)
 
 
 def test_report_says_how_it_was_made_and_summarises_every_job(report):
     text = report.read_text()
     for needed in ("command", "genrl quickstart --out", "versions", "torch", "gymnasium", "stable-baselines3", "device",
-                   "CPU threads", "total time", "Summary", "higher is better", "lower is better", "goal or reference",
-                   "GAN vs Gaussian ensemble"):  # fmt: skip
+                   "CPU threads", "worker processes", "total time", "Summary", "higher is better", "lower is better",
+                   "goal or reference", "GAN vs Gaussian ensemble"):  # fmt: skip
         assert needed in text, needed
     words = re.sub(r"data:image/png;base64,[^']*", "", text)  # the plots' bytes may spell anything
     assert "Infinity" not in words and "NaN" not in words

@@ -241,6 +241,9 @@ class QuickstartJob(Job):
     budget: float = field(default=1.0, metadata=at_least(0.001))
     """fraction of every job's training budget: below 1 for a quick look at the whole pipeline (the
     report's figures are only meaningful at 1)"""
+    jobs: int = field(default=0, metadata=at_least(0))
+    """jobs run at once, each in its own worker process with --threads threads (0: one per CPU core;
+    1: one after another in this process)"""
 
 
 COMMANDS: dict[str, tuple[type, str]] = {

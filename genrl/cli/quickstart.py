@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing as mp
+import os
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,12 +35,14 @@ class Common(TypedDict):
 
 @dataclass
 class Step:
-    """One quickstart job: what runs, its report section's title and the plots it shows."""
+    """One quickstart job: what runs, its report section's title, the plots it shows, and its
+    seconds at the full budget on one core (measured; only to start the longest jobs first)."""
 
     name: str
     title: str
     run: Callable[[], dict[str, Any]]
     images: list[str] = field(default_factory=list)
+    cost: float = 0.0
 
 
 def steps(q: QuickstartJob) -> list[Step]:
@@ -63,30 +68,31 @@ def steps(q: QuickstartJob) -> list[Step]:
         Step("gan_ring8", "GAN on the ring of 8 Gaussians (PacGAN protocol)",
              lambda: gan.run(GanJob(out=out("gan_ring8"), data="ring8", steps=n(toy_recipe("ring8", GanJob.loss).steps),
                                     checkpoint_every=0, **common)),
-             ["samples.png", "losses.png"]),
+             ["samples.png", "losses.png"], 210),
         Step("gan_digits", "Label-conditioned DCGAN on sklearn digits",
              lambda: gan.run(GanJob(out=out("gan_digits"), data="digits", steps=n(gan.DIGITS_STEPS), checkpoint_every=0,
                                     **common)),
-             ["samples_per_class.png", "losses.png"]),
+             ["samples_per_class.png", "losses.png"], 55),
         Step("ssl_digits", "Semi-supervised K+1 GAN classifier: digits, 10 labels per class",
              lambda: ssl.run(SSLJob(out=out("ssl_digits"), labels_per_class=10, steps=n(PRESETS["digits"]["max_steps"]),
                                     checkpoint_every=0, **common)),
-             ["test_accuracy.png", "confusion.png", "generated.png", "training.png"]),
+             ["test_accuracy.png", "confusion.png", "generated.png", "training.png"], 75),
         Step("impute_breast_cancer", "GAN imputer (GAIN) on breast cancer with 20% of cells removed at random",
              lambda: impute.run_embedded(ImputeJob(out=out("impute_breast_cancer"), csv=Path("with_missing.csv"),
                                                    steps=n(2000), checkpoint_every=0, **common)),
-             ["rmse.png", "training.png"]),
+             ["rmse.png", "training.png"], 16),
         Step("world_model_fork2d_gan", "GAN world model on the bimodal Fork2D",
-             world("world_model_fork2d_gan", "genrl/Fork2D-v0", "gan"), ["next_state_samples.png", "losses.png"]),
+             world("world_model_fork2d_gan", "genrl/Fork2D-v0", "gan"), ["next_state_samples.png", "losses.png"], 21),
         Step("world_model_fork2d_ensemble", "Gaussian-ensemble (PETS) world model on Fork2D",
-             world("world_model_fork2d_ensemble", "genrl/Fork2D-v0", "ensemble"), ["next_state_samples.png", "losses.png"]),
+             world("world_model_fork2d_ensemble", "genrl/Fork2D-v0", "ensemble"), ["next_state_samples.png", "losses.png"],
+             13),
         Step("world_model_pendulum_gan", "GAN world model on Pendulum-v1",
-             world("world_model_pendulum_gan", "Pendulum-v1", "gan"), ["rollout.png", "losses.png"]),
+             world("world_model_pendulum_gan", "Pendulum-v1", "gan"), ["rollout.png", "losses.png"], 18),
         Step("gail_cartpole", "GAIL (PPO) on CartPole-v1 from 10 episodes of a freshly trained PPO expert",
              lambda: gail.run_gail(GailJob(out=out("gail_cartpole"), env="CartPole-v1", steps=n(50_000, 256),
                                            expert_steps=n(expert_steps("CartPole-v1"), 256), checkpoint_every=0,
                                            **common)),
-             ["learning_curve.png", "discriminator.png", "expert_learning_curve.png"]),
+             ["learning_curve.png", "discriminator.png", "expert_learning_curve.png"], 29),
     ]  # fmt: skip
 
 
@@ -122,8 +128,8 @@ def summary(results: dict[str, Any]) -> list[Headline]:
     ]  # fmt: skip
 
 
-def header(q: QuickstartJob, seconds: float) -> dict[str, str]:
-    """How the report was made: command, date, versions, device, threads, time."""
+def header(q: QuickstartJob, seconds: float, workers: int) -> dict[str, str]:
+    """How the report was made: command, date, versions, device, threads, workers, time."""
     import gymnasium
     import stable_baselines3
     import torch
@@ -140,22 +146,31 @@ def header(q: QuickstartJob, seconds: float) -> dict[str, str]:
         "versions": f"genrl {__version__}, torch {torch.__version__}, gymnasium {gymnasium.__version__}, "
                     f"stable-baselines3 {stable_baselines3.__version__}",
         "device": str(resolve_device(q.device)),
-        "CPU threads": str(torch.get_num_threads()),
+        "CPU threads": f"{q.threads or torch.get_num_threads()} per job",
+        "worker processes": str(workers),
         "total time": f"{seconds:.0f} s",
         "budget": "the full budget of every job" if q.budget >= 1 else
                   f"{q.budget:g} of every job's budget: figures are not comparable to the references",
     }  # fmt: skip
 
 
+def workers(q: QuickstartJob) -> int:
+    """Worker processes: ``--jobs``, or one per CPU this process may use."""
+    if q.jobs:
+        return q.jobs
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def run(q: QuickstartJob) -> dict[str, Any]:
     claim(q, ("metrics.json", "report.html"))
     t0 = time.perf_counter()
-    results: dict[str, Any] = {}
     jobs = steps(q)
-    for i, step in enumerate(jobs, 1):
-        print(f"[{i}/{len(jobs)}] {step.title} -> {q.out / step.name}", file=sys.stderr, flush=True)
-        results[step.name] = step.run()
+    n = min(workers(q), len(jobs))
+    done = _run_serially(q, jobs) if n == 1 else _run_in_parallel(q, jobs, n)
+    results: dict[str, Any] = {step.name: done[step.name][0] for step in jobs}  # the report's order, not the finish order
     results["seconds"] = round(time.perf_counter() - t0, 1)
+    results["job_seconds"] = {name: round(seconds, 1) for name, (_, seconds) in done.items()}
+    results["workers"] = n
     by_name = {step.name: step for step in jobs}
     compared = {name for _, group in COMPARED.values() for _, name in group}
     sections = []
@@ -166,6 +181,82 @@ def run(q: QuickstartJob) -> dict[str, Any]:
                                     [q.out / name / i for i in by_name[group[0][1]].images for _, name in group]))  # fmt: skip
         elif step.name not in compared:
             sections.append(Section(step.title, {"value": results[step.name]}, [q.out / step.name / i for i in step.images]))
-    write_report(q.out / "report.html", "genrl quickstart", header(q, results["seconds"]), summary(results), sections)
+    write_report(q.out / "report.html", "genrl quickstart", header(q, results["seconds"], n), summary(results), sections)
     write_metrics(q.out, results)
     return results
+
+
+def _run_serially(q: QuickstartJob, jobs: list[Step]) -> dict[str, tuple[dict[str, Any], float]]:
+    """Each job in this process, in turn, with its own progress bar."""
+    done = {}
+    for i, step in enumerate(jobs, 1):
+        print(f"[{i}/{len(jobs)}] {step.title} -> {q.out / step.name}", file=sys.stderr, flush=True)
+        t = time.perf_counter()
+        done[step.name] = (step.run(), time.perf_counter() - t)
+    return done
+
+
+def _run_in_parallel(q: QuickstartJob, jobs: list[Step], n: int) -> dict[str, tuple[dict[str, Any], float]]:
+    """The jobs in ``n`` worker processes, longest first; one progress bar over the jobs, and a line
+    as each starts and ends. The first job to fail stops the rest and its error is raised here."""
+    from tqdm.auto import tqdm
+
+    ctx = mp.get_context("spawn")  # no torch state or threads inherited by a fork
+    events = ctx.Queue()
+    titles = {step.name: step.title for step in jobs}
+    done: dict[str, tuple[dict[str, Any], float]] = {}
+    bar = tqdm(total=len(jobs), desc=f"quickstart, {n} workers", unit="job", disable=q.quiet, dynamic_ncols=True)
+    running: set[str] = set()
+    with ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_init, initargs=(events, q.threads)) as pool:
+        futures = {pool.submit(_run_step, q, step.name): step.name for step in sorted(jobs, key=lambda s: -s.cost)}
+        pending = set(futures)
+        try:
+            while pending:
+                finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                while not events.empty():
+                    name = events.get()
+                    running.add(name)
+                    bar.write(f"started: {titles[name]} -> {q.out / name}", file=sys.stderr)
+                for future in finished:
+                    name = futures[future]
+                    result, seconds = future.result()  # re-raises a worker's error
+                    done[name] = (result, seconds)
+                    running.discard(name)
+                    bar.write(f"done ({seconds:.0f} s): {titles[name]}: {_headline(result)}", file=sys.stderr)
+                    bar.update(1)
+                bar.set_postfix_str(", ".join(sorted(running)), refresh=True)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            bar.close()
+    return done
+
+
+def _worker_init(events: Any, threads: int) -> None:
+    global _EVENTS
+    _EVENTS = events
+    sys.stdout = open(os.devnull, "w")  # each job's metrics line; the quickstart prints them all at the end
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+_EVENTS: Any = None
+
+
+def _run_step(q: QuickstartJob, name: str) -> tuple[dict[str, Any], float]:
+    """A worker's job: the step of that name (closures cannot cross processes; names can), quiet."""
+    step = {s.name: s for s in steps(dataclasses.replace(q, quiet=True))}[name]
+    if _EVENTS is not None:
+        _EVENTS.put(name)
+    t = time.perf_counter()
+    return step.run(), time.perf_counter() - t
+
+
+def _headline(result: dict[str, Any]) -> str:
+    """The job's headline figures, for its line as it ends."""
+    keys = ("modes", "hq_fraction", "conditional_accuracy", "test_accuracy", "rmse", "energy_distance", "rollout_error",
+            "normalized_score")  # fmt: skip
+    return ", ".join(f"{k} {result[k]:.4g}" for k in keys if isinstance(result.get(k), (int, float))) or "done"

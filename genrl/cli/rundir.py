@@ -21,8 +21,8 @@ from typing import Any
 from genrl.errors import InputError
 
 JOB_FILE = "job.json"
-RUN_ONLY = {"out", "quiet", "tensorboard", "threads", "device", "steps", "checkpoint_every", "resume", "overwrite", "amp",
-            "compile", "download", "subproc"}  # fmt: skip
+RUN_ONLY = {"out", "quiet", "tensorboard", "threads", "jobs", "device", "steps", "checkpoint_every", "resume", "overwrite",
+            "amp", "compile", "download", "subproc"}  # fmt: skip
 """Options that do not change what a run computes: a resumed run may change them."""
 
 

@@ -202,4 +202,3 @@ def as_stopping(value: EarlyStopping | bool | None) -> EarlyStopping | None:
     if not isinstance(value, EarlyStopping):
         raise InputError(f"early_stopping must be an EarlyStopping or a bool, got {type(value).__name__}")
     return value
-

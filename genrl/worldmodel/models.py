@@ -40,8 +40,8 @@ from genrl.spaces import flat_dims
 from genrl.training import Callback, run
 from genrl.transitions import Transitions
 from genrl.utils import resolve_device
-from genrl.worldmodel.fitting import EarlyStopping, Fit, as_stopping
 from genrl.validation import as_float_tensor, as_label_tensor, check_count
+from genrl.worldmodel.fitting import EarlyStopping, Fit, as_stopping
 
 
 @dataclass
@@ -169,8 +169,10 @@ class WorldModel(ABC, nn.Module):
         With ``early_stopping`` (default: :class:`~genrl.worldmodel.fitting.EarlyStopping`'s
         settings) a share of the transitions is held out, the fit stops once its held-out energy
         score stops improving and ends on its best-scoring weights (an ensemble then keeps its
-        elites); ``False`` trains on every row for all ``steps``. Each call is a new fit warm-started from the current weights (Dyna refits this way),
-        except on a model from :meth:`load`: its first ``fit`` continues the saved run to ``steps``
+        elites); ``False`` trains on every row for all ``steps``.
+
+        Each call is a new fit warm-started from the current weights (Dyna refits this way), except
+        on a model from :meth:`load`: its first ``fit`` continues the saved run to ``steps``
         in total, with its optimiser, RNG states and standardisation, ending exactly where an
         uninterrupted run would on the same data (on CPU). The loop is :func:`genrl.training.run`
         (checkpoints every ``checkpoint_every`` steps and at the end, ``callback(model, row)``);
