@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml
 	$(VENV)/bin/python -m pip install -q -e ".[dev]"
 	touch $@
 
-.PHONY: install quickstart test test-fast lint type format docs gpu-check
+.PHONY: install quickstart test test-fast lint type format docs dist-check gpu-check
 install: $(VENV)/.installed
 
 quickstart: $(VENV)/.installed
@@ -41,6 +41,10 @@ type: $(VENV)/.installed
 # The documentation site (user guide, CLI and API reference, results) into site/; warnings fail it.
 docs: $(VENV)/.installed
 	$(VENV)/bin/mkdocs build --strict -q -d site
+
+# The sdist, the wheel built from it, installed into a fresh virtual environment and run outside the checkout.
+dist-check: $(VENV)/.installed
+	TORCH="$(TORCH)" .ci/dist-check $(VENV)/bin/python
 
 # Rewrites files in place: the formatter first, then the lint fixes ruff can make safely.
 format: $(VENV)/.installed

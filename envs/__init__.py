@@ -24,7 +24,7 @@ ENVS = {"Fork2D": (Fork2D, 50), "ForkWall2D": (ForkWall2D, 30), "KickedPendulum"
         "GustyCart": (GustyCart, 100), "PushedHalfCheetah": (PushedHalfCheetah, 1000), "UnevenFork2D": (UnevenFork2D, 50),
         "RingKick2D": (RingKick2D, 50), "JumpPits2D": (JumpPits2D, 20)}  # fmt: skip
 NEEDS_MUJOCO = {"PushedHalfCheetah"}
-"""Envs that need ``pip install "genrl[mujoco]"``."""
+"""Envs that need ``pip install "genrl-gan[mujoco]"``."""
 
 
 def register_envs() -> None:

@@ -11,7 +11,7 @@ from genrl.envs.base import StochasticEnv
 
 
 class PushedHalfCheetah(StochasticEnv):
-    """HalfCheetah-v5 (gymnasium's, default settings) plus random discrete pushes (needs ``genrl[mujoco]``).
+    """HalfCheetah-v5 (gymnasium's, default settings) plus random discrete pushes (needs ``genrl-gan[mujoco]``).
 
     State = observation = HalfCheetah-v5's 17 numbers (joint positions without the torso's x, then
     the 9 velocities, the first being the torso's forward velocity); action: its 6 torques in

@@ -204,7 +204,7 @@ class GailJob(Resumable):
     """demonstrations: a .npz from `demos collect`, or minari:ID|DIR (default: train an expert with
     `demos train-expert` settings and record --episodes into OUT)"""
     download: bool = False
-    """fetch a --demos minari:ID dataset that is not on disk (needs network and genrl[minari])"""
+    """fetch a --demos minari:ID dataset that is not on disk (needs network and genrl-gan[minari])"""
     episodes: int = field(default=10, metadata=at_least(1))
     """expert episodes to record when --demos is not given"""
     expert_steps: int | None = field(default=None, metadata=at_least(1))

@@ -6,7 +6,7 @@ observation and action spaces (``space_signature``) and the recorded episode ret
 for training checks them against the env the learner will act in.
 
 Minari datasets (https://minari.farama.org) are read by :func:`load_minari` (optional
-dependency: ``pip install "genrl[minari]"``); their episodes become the same transitions.
+dependency: ``pip install "genrl-gan[minari]"``); their episodes become the same transitions.
 
 Expert checkpoints are stable-baselines3 ``.zip`` files; SB3's loader unpickles parts of them, so
 load only experts you trained or trust.
@@ -176,13 +176,13 @@ def load_minari(dataset: Any, env: gym.Env | None = None, download: bool = False
         ``data/`` itself), or a dataset id.
     :param env: when given, the demonstrations are checked against it (:func:`check_demos`).
     :param download: fetch a dataset id that is not on disk from Minari's remote (needs network and
-        ``pip install "genrl[minari]"`` with its ``gcs``/``hf`` extras); otherwise nothing is downloaded.
+        ``pip install "genrl-gan[minari]"`` with its ``gcs``/``hf`` extras); otherwise nothing is downloaded.
     Episodes store T+1 observations for T steps; transition t is (obs[t], act[t], obs[t+1]).
     """
     try:
         import minari
     except ImportError:
-        raise InputError('reading Minari datasets needs the optional dependency: pip install "genrl[minari]"') from None
+        raise InputError('reading Minari datasets needs the optional dependency: pip install "genrl-gan[minari]"') from None
     if not isinstance(dataset, minari.MinariDataset):
         path = Path(dataset)
         try:
