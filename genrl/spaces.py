@@ -30,6 +30,14 @@ def _check_dict(space: spaces.Dict) -> None:
         raise InputError(f"Dict observation spaces need Box entries; {bad[0]!r} is {space.spaces[bad[0]]}")
 
 
+def check_observations(space: gym.Space, env_id: str) -> None:
+    """Refuse, in one line, observations genrl's demonstrations and nets cannot hold (Box, or a Dict of Boxes)."""
+    if isinstance(space, spaces.Dict):
+        _check_dict(space)
+    elif not isinstance(space, spaces.Box):
+        raise InputError(f"{env_id} has {space} observations; genrl takes Box observations (or a Dict of Boxes)")
+
+
 def flat_obs_dim(space: gym.Space) -> int:
     """Features of a flattened observation: a Box's size, or the sum over a Dict's Box entries."""
     if isinstance(space, spaces.Dict):

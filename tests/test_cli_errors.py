@@ -119,3 +119,57 @@ def test_overwrite_removes_the_earlier_runs_checkpoint_first(tmp_path):
     # a new run killed before its first checkpoint cannot be --resume'd onto the old run's weights
     assert not (out / "checkpoint.safetensors").exists() and not (out / "metrics.json").exists()
     assert '"data": "grid25"' in (out / "job.json").read_text()
+
+
+def _sweep() -> list[tuple[str, list[str]]]:
+    """Every command with each path option and env option set to something wrong, from the jobs'
+    own fields (a new command or option joins the sweep by itself); the other required options valid."""
+    import dataclasses
+    import typing
+
+    from genrl.cli.jobs import COMMANDS
+
+    required = {"impute": ["--csv", "{d}/typo.csv"], "demos collect": ["--expert", "{d}/expert_dir", "--env", "CartPole-v1"],
+                "gail": ["--env", "CartPole-v1", "--demos", "{d}/good.npz"], "world-model train": ["--env", "Pendulum-v1"],
+                "world-model eval": ["--env", "Pendulum-v1"], "mbrl": ["--env", "Pendulum-v1"],
+                "demos train-expert": ["--env", "CartPole-v1"]}  # fmt: skip
+    paths = {"out": ["{d}/good.npz/run", "/proc/genrl-run", "{d}/good.npz"],
+             "other": ["{d}/missing", "{d}", "{d}/garbage.npz", "{d}/good.npz/inner"]}  # fmt: skip
+    envs = ["Nope-v0", "not an id!", "FrozenLake-v1", "Blackjack-v1", "genrl/Nope-v0"]
+    cases = []
+    for command, (cls, _) in COMMANDS.items():
+        hints = typing.get_type_hints(cls)
+        base = [*command.split(), *required.get(command, [])]
+        for f in dataclasses.fields(cls):
+            flag = "--" + f.name.replace("_", "-")
+            if "Path" in str(hints[f.name]):
+                values = paths["out" if f.name == "out" else "other"]
+            elif f.name == "env":
+                values = envs
+            elif f.name == "demos":
+                values = ["minari:nope/none-v0", "{d}/missing.npz", "{d}"]
+            else:
+                continue
+            for value in values:
+                argv = [a for i, a in enumerate(base) if flag not in base[max(0, i - 1) : i + 1]]  # this option replaced
+                cases.append((command, [*argv, flag, value]))
+    return cases
+
+
+SWEEP = _sweep()
+
+
+@pytest.mark.parametrize("command, argv", SWEEP, ids=[" ".join(a) for _, a in SWEEP])
+def test_no_wrong_path_or_env_ends_in_a_traceback(command, argv, files, tmp_path, capsys):
+    argv = [a.format(d=files) for a in argv]
+    if "--out" not in argv:
+        argv += ["--out", str(tmp_path / "out")]
+    if command == "ssl" and "--data-dir" in argv:
+        argv += ["--dataset", "mnist"]
+    try:
+        code = main([*argv, "--quiet"] if command not in ("demos collect", "world-model eval") else argv)
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and "error:" in err[-1] and not any("Traceback" in line for line in err), err
+    assert len(err) == 1 or err[0].startswith("usage:"), err  # one line, or argparse's usage and one line

@@ -45,9 +45,9 @@ def run_train(args: WorldModelTrainJob) -> dict[str, Any]:
     if resume:
         data, model = Transitions.load(args.out / DATA_FILE), WorldModel.load(ckpt, device=args.device)
     else:
+        model = world_model_for(args.model, args.env, hidden=tuple(args.hidden), seed=args.seed)  # checks the spaces
         data = collect(args.env, args.transitions, seed=args.seed)
         data.save(args.out / DATA_FILE)
-        model = world_model_for(args.model, args.env, hidden=tuple(args.hidden), seed=args.seed)
     model.fit(data, steps=args.steps, progress=not args.quiet, device=args.device, checkpoint_path=ckpt,
               checkpoint_every=args.checkpoint_every, tensorboard_dir=_tensorboard(args))  # fmt: skip
     losses = [k for k in model.history[-1] if k not in ("step", "seconds", "steps_per_s")]

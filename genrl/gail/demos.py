@@ -27,7 +27,7 @@ from stable_baselines3.common.vec_env import VecEnv
 
 from genrl.errors import InputError
 from genrl.rollout import rollout
-from genrl.spaces import flat_obs_dim, space_signature
+from genrl.spaces import check_observations, flat_obs_dim, space_signature
 from genrl.transitions import FIELDS, Transitions
 
 _MUJOCO_SAC = {"steps": 1_000_000, "n_envs": 1, "kwargs": {"learning_starts": 10_000}}
@@ -108,6 +108,7 @@ def build_expert(env_id: str, seed: int = 0, device: str = "auto", algo: str | N
 
     algo, cfg = expert_settings(env_id, algo)
     venv = make_vec_env(env_id, n_envs=cfg["n_envs"], seed=seed)
+    check_observations(venv.observation_space, env_id)
     if algo != "ppo" and not isinstance(venv.action_space, spaces.Box):
         raise InputError(f"--algo {algo} needs continuous (Box) actions; {env_id} has {venv.action_space}: use ppo")
     kwargs = dict(cfg["kwargs"])
