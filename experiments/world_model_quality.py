@@ -43,6 +43,7 @@ from genrl.worldmodel.evaluate import (
     rollout_error,
     termination_accuracy,
 )
+from genrl.worldmodel.fitting import EarlyStopping
 
 # Model names this script accepts: the three models with their defaults, and two recipe ablations.
 VARIANTS: dict[str, tuple[str, dict]] = {
@@ -62,6 +63,9 @@ class Args:
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     transitions: int = 20_000
     steps: int = 5000
+    """the most fit steps (the fit stops earlier when its held-out score stops improving)"""
+    early_stopping: str = "{}"
+    """JSON of EarlyStopping's fields over its defaults, e.g. '{"threshold": 0}'; "off": every step"""
     probes: int = 200
     threads: int = 1
     out: str = "results/world_model_quality"
@@ -76,6 +80,7 @@ def main(args: Args) -> None:
     unknown = sorted(set(args.models) - set(VARIANTS))
     if unknown:
         raise SystemExit(f"unknown --models {unknown}; choose from {sorted(VARIANTS)}")
+    stopping = False if args.early_stopping == "off" else EarlyStopping(**json.loads(args.early_stopping))
     lines = Path(f"{args.out}.jsonl")
     rows = [json.loads(line) for line in lines.read_text().splitlines()] if lines.exists() else []
     done = {(r["env"], r["model"], r["seed"]) for r in rows}
@@ -94,8 +99,10 @@ def main(args: Args) -> None:
                     continue
                 t0 = time.perf_counter()
                 base, options = VARIANTS[kind]
-                model = world_model_for(base, env, seed=seed, **options).fit(train, steps=args.steps, device="cpu")
+                model = world_model_for(base, env, seed=seed, **options).fit(train, steps=args.steps, device="cpu",
+                                                                             early_stopping=stopping)  # fmt: skip
                 row = {"env": env_id, "model": kind, "seed": seed, "seconds": round(time.perf_counter() - t0, 1),
+                       "fit_steps": model.step_count, "early_stopping": args.early_stopping,
                        "transitions": len(data), "expert_transitions": len(data) - args.transitions,
                        "energy_score": model_energy_score(model, held_out[:2000]),
                        "rollout_error": rollout_error(model, env_id, seed=seed)}  # fmt: skip
