@@ -37,6 +37,9 @@ class EarlyStopping:
         than ``min_rows`` transitions hold none out and run every step.
     :param every: fit steps between held-out scores.
     :param patience: scores in a row without a ``threshold`` relative improvement before stopping.
+    :param threshold: 0 (any new best resets the patience): with mbrl-lib's 1% the GAN stopped at
+        2,750-3,500 steps on UnevenFork2D/RingKick2D with a worse energy distance than a fixed
+        5,000-step fit (results page, world models: early stopping).
     :param draws: model draws per held-out row in each score.
     """
 
@@ -45,7 +48,7 @@ class EarlyStopping:
     min_rows: int = 50
     every: int = 250
     patience: int = 5
-    threshold: float = 0.01
+    threshold: float = 0.0
     draws: int = 8
 
     def __post_init__(self) -> None:
