@@ -213,6 +213,7 @@ def _run_in_parallel(q: QuickstartJob, jobs: list[Step], n: int) -> dict[str, tu
         try:
             while pending:
                 finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                before = set(running)
                 while not events.empty():
                     name = events.get()
                     running.add(name)
@@ -224,7 +225,8 @@ def _run_in_parallel(q: QuickstartJob, jobs: list[Step], n: int) -> dict[str, tu
                     running.discard(name)
                     bar.write(f"done ({seconds:.0f} s): {titles[name]}: {_headline(result)}", file=sys.stderr)
                     bar.update(1)
-                bar.set_postfix_str(", ".join(sorted(running)), refresh=True)
+                if running != before:  # redraw only on a change: a log file gets one line per event
+                    bar.set_postfix_str(", ".join(sorted(running)), refresh=True)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
