@@ -147,9 +147,9 @@ class Fit:
         return losses
 
     @torch.no_grad()
-    def held_out_scores(self) -> Tensor:
-        """The energy score on the held-out rows, of the whole model and then of each member
-        ``(1 + members,)`` (members only for an ensemble), with fixed noise so scores compare."""
+    def held_out_scores(self, members: bool = False) -> Tensor:
+        """The energy score on the held-out rows of the whole model ``(1,)``, then with ``members``
+        of each member ``(1 + members,)`` (an ensemble's), with fixed noise so that scores compare."""
         assert self.held is not None and self.stopping is not None
         model, (hc, hy) = self.model, self.held
         devices = [model.device] if model.device.type == "cuda" else []
@@ -157,9 +157,9 @@ class Fit:
             torch.manual_seed(model.seed)
             model.eval()
             scores = [energy_score(model._sample_y(hc, self.stopping.draws), hy)]
-            members = model._member_samples(hc, self.stopping.draws)
-            if members is not None:
-                scores += [energy_score(m, hy) for m in members]
+            each = model._member_samples(hc, self.stopping.draws) if members else None
+            if each is not None:
+                scores += [energy_score(m, hy) for m in each]
             model.train()
         return torch.stack(scores)
 
@@ -167,20 +167,16 @@ class Fit:
         """Score the held-out rows; keep the best weights; at the end (or out of patience) restore them."""
         assert self.stopping is not None
         score = float(self.held_out_scores()[0])
-        self.last_score = score
-        if score < self.best_score * (1 - self.stopping.threshold):
-            self.best_score, self.stale = score, 0
+        self.last_score, best = score, self.best_score
+        if score < best:  # a new best, kept even when it is not better by the threshold
+            self.best_score = score
             self.best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        else:
-            self.stale += 1
-            if score < self.best_score:  # better, if not by enough to reset the patience
-                self.best_score = score
-                self.best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.stale = 0 if score < best * (1 - self.stopping.threshold) else self.stale + 1
         if last or self.stale >= self.stopping.patience:
             self.finished = True
             if self.best_weights is not None:
                 self.model.load_state_dict(self.best_weights)
-            members = self.held_out_scores()[1:]
+            members = self.held_out_scores(members=True)[1:]
             if len(members):
                 self.model._choose_elites(members)
 
