@@ -126,7 +126,18 @@ def test_impute_command_fills_a_csv_and_resumes(tmp_path):
     kinds = ["NA" if rng.random() < 0.2 else "pos" if a > 0 else "neg" for a in z]
     lines = ["x,y,kind"] + [f"{a:.4f},{y},{k}" for a, y, k in zip(z, y_cells, kinds)]
     (tmp_path / "in.csv").write_text("\n".join(lines) + "\n")
-    argv = ["impute", "--csv", str(tmp_path / "in.csv"), "--out", str(tmp_path / "out"), "--quiet", "--steps", "300"]
+    argv = [
+        "impute",
+        "--csv",
+        str(tmp_path / "in.csv"),
+        "--out",
+        str(tmp_path / "out"),
+        "--quiet",
+        "--draws",
+        "3",
+        "--steps",
+        "300",
+    ]
     assert main(argv) == 0
     rows = [line.split(",") for line in (tmp_path / "out" / "imputed.csv").read_text().splitlines()]
     assert rows[0] == ["x", "y", "kind"] and len(rows) == 201
@@ -136,6 +147,9 @@ def test_impute_command_fills_a_csv_and_resumes(tmp_path):
     assert np.abs(y - 2 * z).mean() < 0.5  # the imputed y follow x
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["categorical"] == ["kind"] and metrics["steps"] == 300
+    draws = [line.split(",") for line in (tmp_path / "out" / "draws.csv").read_text().splitlines()]
+    assert draws[0] == ["imputation", "x", "y", "kind"] and len(draws) == 1 + 3 * 200
+    assert {r[0] for r in draws[1:]} == {"1", "2", "3"} and all(r[2] != "" for r in draws[1:])
     assert main([*argv[:-1], "400", "--resume"]) == 0
     assert json.loads((tmp_path / "out" / "metrics.json").read_text())["steps"] == 400
 

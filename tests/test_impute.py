@@ -8,14 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import stats
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 
 from genrl.errors import InputError
-from genrl.impute import MASKS, GANImputer
+from genrl.impute import MASKS, SYNTHETIC, GANImputer, crps, fit_each, interval_coverage, ols, pool, rubin
+from genrl.impute.synthetic import LINEAR_COEFFICIENTS
 
 FAST = dict(hidden=(64, 64), max_steps=600, batch_size=64, n_imputations=4, random_state=0, device="cpu")
 
@@ -177,3 +179,77 @@ def test_a_killed_fit_resumes_to_the_same_imputer(tmp_path):
     np.testing.assert_array_equal(resumed.transform(Xm), whole.transform(Xm))
     with pytest.raises(InputError, match="written for other data or parameters"):
         GANImputer.load(tmp_path / "imp.safetensors").set_params(max_steps=120).fit(Xm[:150])
+
+
+def test_draws_of_a_bimodal_conditional_sit_on_both_modes_not_between():
+    X = SYNTHETIC.get("rings")(1500, 0)
+    mask = np.zeros(X.shape, dtype=bool)
+    mask[:300, 1] = True  # x2 missing given x1: ±√(4 − x1²)
+    Xm = np.where(mask, np.nan, X)
+    imp = GANImputer(members=1, max_steps=3000, n_imputations=20, random_state=0, device="cpu").fit(Xm)
+    rows = np.abs(X[:300, 0]) < 1  # where the two modes are far apart (|x2| > 1.7)
+    x2 = imp.transform_draws(Xm[:300][rows])[:, :, 1]
+    between = (np.abs(x2) < 1).mean()
+    both = ((x2 > 1).any(0) & (x2 < -1).any(0)).mean()
+    mean_imputed = np.abs(SimpleImputer().fit(Xm).transform(Xm[:300][rows])[:, 1]) < 1
+    assert between < 0.3 and both > 0.8 and mean_imputed.all(), (between, both)
+    assert crps(imp.transform_draws(Xm[:300]), X[:300], mask[:300]).mean() < 0.6 * np.abs(X[:300, 1]).mean()
+
+
+def test_rubins_rules_match_a_hand_computed_example():
+    # m = 3 estimates 1, 2, 3 with variances 0.1: Q̄ = 2, Ū = 0.1, B = 1, T = 0.1 + (4/3)·1,
+    # λ = (4/3)/T, ν = (m − 1)/λ² (van Buuren, FIMD §2.3).
+    p = rubin([1.0, 2.0, 3.0], [0.1, 0.1, 0.1])
+    T = 0.1 + 4 / 3
+    assert p.estimate[0] == 2.0 and p.within[0] == pytest.approx(0.1) and p.between[0] == pytest.approx(1.0)
+    assert p.total[0] == pytest.approx(T) and p.df[0] == pytest.approx(2 / (4 / 3 / T) ** 2)
+    lo, hi = p.ci(0.95)
+    assert hi[0] - 2.0 == pytest.approx(stats.t.ppf(0.975, p.df[0]) * np.sqrt(T)) and lo[0] == pytest.approx(4.0 - hi[0])
+    assert rubin([1.0, 2.0, 3.0], [0.1] * 3, complete_df=10).df[0] < p.df[0]  # Barnard–Rubin never above
+    with pytest.raises(InputError, match="at least 2 imputations"):
+        rubin([1.0], [0.1])
+
+
+def test_pooled_regression_on_imputed_draws_covers_the_true_coefficient():
+    X = SYNTHETIC.get("linear")(600, 1)
+    Xm = np.where(MASKS.get("mcar")(X, 0.2, 1), np.nan, X)
+    draws = GANImputer(members=2, max_steps=1500, n_imputations=10, random_state=0, device="cpu").fit(Xm).transform_draws(Xm)
+    pooled = pool(draws, ols(target=5), complete_df=600 - 6)
+    lo, hi = pooled.ci(0.95)
+    truth = LINEAR_COEFFICIENTS[0]
+    assert lo[1] < truth < hi[1] and pooled.between[1] > 0, (lo[1], hi[1])
+    assert len(fit_each(LinearRegression(), draws[:, :, :5], draws[0, :, 5])) == 10
+
+
+def test_one_draw_mode_is_the_first_draw_and_works_in_pipelines():
+    X = correlated(300)
+    y = (X[:, 0] > np.median(X[:, 0])).astype(int)
+    Xm, mask = with_missing(X, 0.2)
+    imp = GANImputer(**{**FAST, "max_steps": 200}, sample_posterior=True).fit(Xm)
+    one = imp.transform(Xm)
+    np.testing.assert_allclose(one, imp.transform_draws(Xm)[0], rtol=1e-6)
+    assert not np.allclose(one[mask], imp.set_params(sample_posterior=False).transform(Xm)[mask])
+    pipe = make_pipeline(GANImputer(**{**FAST, "max_steps": 200}, sample_posterior=True), LogisticRegression(max_iter=1000))
+    assert cross_val_score(pipe, Xm, y, cv=3).mean() > 0.8
+
+
+def test_scores_of_draws_against_the_truth():
+    rng = np.random.default_rng(0)
+    truth, mask = rng.standard_normal((20000, 1)), np.ones((20000, 1), dtype=bool)
+    calibrated = rng.standard_normal((20, 20000, 1))
+    assert interval_coverage(calibrated, truth, mask) == pytest.approx(19 / 21, abs=0.01)
+    assert interval_coverage(0.5 * calibrated, truth, mask) < 0.7  # too sure
+    assert crps(calibrated, truth, mask).mean() == pytest.approx(1 / np.sqrt(np.pi), abs=0.01)  # N(0,1) vs N(0,1)
+    np.testing.assert_allclose(crps(np.zeros((1, 20000, 1)), truth, mask), np.abs(truth[:, 0]))  # a point mass
+
+
+def test_early_stopping_ends_on_the_best_validation_score_and_a_larger_budget_continues(tmp_path):
+    Xm, _ = with_missing(correlated(200))
+    imp = GANImputer(**{**FAST, "max_steps": 4000, "log_every": 20, "n_iter_no_change": 3}).fit(Xm)
+    scores = [r["validation_score"] for r in imp.history_]
+    assert imp.history_[-1]["step"] < 4000 and min(scores) < scores[-1]  # stopped early, after its best
+    assert len(scores) - 1 - int(np.argmin(scores)) == 3
+    path = str(tmp_path / "imp.safetensors")
+    GANImputer(**{**FAST, "max_steps": 100, "log_every": 20}, checkpoint_path=path).fit(Xm)
+    more = GANImputer.load(path, device="cpu").set_params(max_steps=140).fit(Xm)
+    assert more.history_[-1]["step"] == 140

@@ -12,7 +12,7 @@ from genrl.cli import write_metrics
 from genrl.cli.jobs import ImputeJob
 from genrl.cli.rundir import claim
 from genrl.impute import GANImputer
-from genrl.impute.csvfile import read_table, write_table
+from genrl.impute.csvfile import read_table, write_draws, write_table
 from genrl.plotting import bar_chart, plot_curves
 from genrl.utils import seed_everything
 
@@ -38,14 +38,18 @@ def run(args: ImputeJob) -> dict[str, Any]:
     completed = imputer.fit(table).transform(table)
     missing = np.array([[v is None or (isinstance(v, float) and np.isnan(v)) for v in row] for row in table], dtype=bool)
     write_table(args.out / "imputed.csv", header, cells, completed, missing)
-    plot_curves(imputer.history_, ["d_loss", "g_loss", "reconstruction"], args.out / "training.png",
-                title="GAN imputer training")  # fmt: skip
+    if args.draws:
+        write_draws(args.out / "draws.csv", header, cells, imputer.set_params(n_imputations=args.draws).transform_draws(table),
+                    missing)  # fmt: skip
+    curves = [k for k in ("d_loss", "g_loss", "score", "validation_score") if k in imputer.history_[-1]]
+    plot_curves(imputer.history_, curves, args.out / "training.png", title="GAN imputer training")
     last = imputer.history_[-1]
     metrics = {"csv": str(args.csv), "rows": len(cells), "columns": len(header),
                "categorical": [header[j] for j in categorical],
                "missing_cells": int(missing.sum()), "missing_by_column": dict(zip(header, missing.sum(0).tolist())),
-               "steps": int(last["step"]), "imputations": args.imputations, "seed": args.seed,
+               "steps": int(last["step"]), "imputations": args.imputations, "draws": args.draws, "seed": args.seed,
                "heldout_reconstruction_mse": float(last["reconstruction"]),
+               "validation_score": last.get("validation_score"),
                "seconds": round(time.perf_counter() - t0, 2)}  # fmt: skip
     write_metrics(args.out, metrics)
     return metrics

@@ -105,7 +105,8 @@ class SSLJob(Resumable):
 class ImputeJob(Resumable):
     """Fill the missing cells of a CSV file with a GAN imputer (GAIN).
 
-    Writes OUT/imputed.csv (known cells copied unchanged), OUT/metrics.json and OUT/training.png.
+    Writes OUT/imputed.csv (known cells copied unchanged), OUT/metrics.json, OUT/training.png and,
+    with --draws N, OUT/draws.csv (N draws from the imputer's conditional distribution).
     """
 
     csv: Path
@@ -116,6 +117,8 @@ class ImputeJob(Resumable):
     """training steps (default: GANImputer's)"""
     imputations: int = field(default=10, metadata=at_least(1))
     """draws per row, averaged (numbers) or voted by mean probability (categories)"""
+    draws: int = field(default=0, metadata=at_least(0))
+    """also write OUT/draws.csv: this many completed copies (multiple imputation), one long table with an imputation column"""
 
 
 @dataclass(kw_only=True)

@@ -42,17 +42,26 @@ def binary_entropy(logits: Tensor) -> Tensor:
     return -(p * F.logsigmoid(logits) + (1 - p) * F.logsigmoid(-logits))
 
 
-def energy_score(samples: Tensor, target: Tensor) -> Tensor:
+def energy_score(samples: Tensor, target: Tensor, mask: Tensor | None = None) -> Tensor:
     """Mean energy score ``E||X - y|| - ½ E||X - X'||`` of samples ``(B, n, d)``, n >= 2, against ``target (B, d)``.
 
     A strictly proper scoring rule (Gneiting & Raftery 2007): in expectation over y it is minimised
     only by the distribution y is drawn from, so as a generator loss it sharpens samples without
     pulling modes together, as an L2 loss would. Differentiable; lower is better.
+
+    :param mask: boolean ``(B, d)``: score each row on these coordinates only (the norms leave the
+        others out), averaged over the rows with at least one; ``None`` scores every coordinate.
     """
     n = samples.shape[1]
+    if mask is not None:
+        keep = mask[:, None].to(samples.dtype)
+        samples, target = samples * keep, target * keep[:, 0]
     to_target = (samples - target[:, None]).norm(dim=-1).mean(1)
     spread = torch.cdist(samples, samples).sum((1, 2)) / (n * (n - 1))
-    return (to_target - 0.5 * spread).mean()
+    scores = to_target - 0.5 * spread
+    if mask is None:
+        return scores.mean()
+    return scores.sum() / mask.any(1).sum().clamp_min(1)
 
 
 class HistoricalAverage:

@@ -131,15 +131,25 @@ class TableEncoder:
                 observed[:, c.start] = seen
         return values, observed
 
-    def decode(self, values: np.ndarray) -> np.ndarray:
+    def decode(self, values: np.ndarray, uniforms: np.ndarray | None = None) -> np.ndarray:
         """Encoded values ``(N, D)`` -> a table ``(N, C)``: float64, or object when any column is
-        categorical (each block's most probable category)."""
+        categorical. A categorical block gives its most probable category, or with ``uniforms``
+        ``(N, n_categorical)`` (one per categorical column, in order) a category drawn from the
+        block's probabilities by inverting their cumulative sum."""
         cat = any(c.categorical for c in self.columns)
         out = np.empty((values.shape[0], len(self.columns)), dtype=object if cat else np.float64)
+        n_cat = 0
         for j, c in enumerate(self.columns):
             block = values[:, c.start : c.start + c.width]
             if c.categorical:
-                out[:, j] = np.asarray(c.categories, dtype=object)[block.argmax(1)]
+                if uniforms is None:
+                    chosen = block.argmax(1)
+                else:
+                    cdf = np.cumsum(np.clip(block, 0, None), 1)
+                    cdf /= np.where(cdf[:, -1:] > 0, cdf[:, -1:], 1.0)
+                    chosen = np.minimum((cdf < uniforms[:, n_cat, None]).sum(1), c.width - 1)
+                    n_cat += 1
+                out[:, j] = np.asarray(c.categories, dtype=object)[chosen]
             else:
                 out[:, j] = block[:, 0].astype(np.float64) * c.std + c.mean
         return out

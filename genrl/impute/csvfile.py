@@ -74,11 +74,20 @@ def read_table(path: Path, categorical: list[str]) -> tuple[list[str], list[list
 def write_table(path: Path, header: list[str], cells: list[list[str]], completed: np.ndarray, missing: np.ndarray) -> None:
     """Write the input with its ``missing (N, C)`` cells filled from ``completed``; the other cells
     are copied from the input text unchanged."""
+    write_draws(path, header, cells, completed[None], missing, index=False)
+
+
+def write_draws(path: Path, header: list[str], cells: list[list[str]], draws: np.ndarray, missing: np.ndarray,
+                index: bool = True) -> None:  # fmt: skip
+    """Write ``draws (m, N, C)`` as one long table, the input once per draw with its missing cells
+    filled from that draw, led by an ``imputation`` column (1..m) when ``index``."""
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(header)
-        for raw, filled, gaps in zip(cells, completed, missing):
-            w.writerow([_cell(v) if gap else c for c, v, gap in zip(raw, filled, gaps)])
+        w.writerow(["imputation", *header] if index else header)
+        for i, completed in enumerate(draws, 1):
+            for raw, filled, gaps in zip(cells, completed, missing):
+                row = [_cell(v) if gap else c for c, v, gap in zip(raw, filled, gaps)]
+                w.writerow([str(i), *row] if index else row)
 
 
 def _cell(value: object) -> str:

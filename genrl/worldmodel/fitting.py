@@ -22,6 +22,7 @@ from genrl.errors import InputError
 from genrl.gan.regularizers import energy_score
 from genrl.gan.update import optimizer_step
 from genrl.schedules import linear_lr_scale
+from genrl.stopping import BestWeights
 from genrl.training import Row, capture_rng, resume_streams, split_streams
 from genrl.transitions import Transitions
 
@@ -98,18 +99,19 @@ class Fit:
         self.update = model._updater(self.opts)
         self.gen = torch.Generator(device=model.device).manual_seed(model.seed)
         split_streams(model.seed, self.gen)
-        # Early stopping: the best held-out score so far, its weights, and the scores since it.
-        self.best_score, self.best_weights, self.stale, self.finished = float("inf"), None, 0, False
-        self.last_score: float | None = None
+        self.best = BestWeights(model, stopping.patience, stopping.threshold) if stopping is not None else None
         if resume is not None:
             for name, opt in self.opts.items():
                 opt.load_state_dict(resume["optim"][name])
             resume_streams(resume["rng"], model.seed + model.step_count, self.gen)
-            if "best_weights" in resume:
-                self.best_weights = resume["best_weights"]
-                self.best_score, self.stale = resume["best_score"], resume["stale"]
-                self.finished, self.last_score = resume["finished"], resume.get("last_score")
+            if self.best is not None:
+                self.best.restore(resume)
         model.train()
+
+    @property
+    def finished(self) -> bool:
+        """Whether early stopping has ended the fit (``genrl.training.run`` stops on it)."""
+        return self.best is not None and self.best.finished
 
     def _targets(self, data: Transitions) -> tuple[Tensor, Tensor, Tensor]:
         """Contexts ``(N, d_c)``, targets ``(Δs, r) (N, d_y)`` and next observations ``(N, d_obs)``."""
@@ -164,31 +166,22 @@ class Fit:
         return torch.stack(scores)
 
     def _judge(self, last: bool) -> None:
-        """Score the held-out rows; keep the best weights; at the end (or out of patience) restore them."""
-        assert self.stopping is not None
-        score = float(self.held_out_scores()[0])
-        self.last_score, best = score, self.best_score
-        if score < best:  # a new best, kept even when it is not better by the threshold
-            self.best_score = score
-            self.best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        self.stale = 0 if score < best * (1 - self.stopping.threshold) else self.stale + 1
-        if last or self.stale >= self.stopping.patience:
-            self.finished = True
-            if self.best_weights is not None:
-                self.model.load_state_dict(self.best_weights)
+        """Score the held-out rows; at the end (or out of patience), on the best weights, choose the elites."""
+        assert self.best is not None
+        if self.best.observe(float(self.held_out_scores()[0]), last):
             members = self.held_out_scores(members=True)[1:]
             if len(members):
                 self.model._choose_elites(members)
 
     def summary(self) -> dict[str, float]:
-        return {} if self.last_score is None else {"holdout_energy_score": self.last_score}
+        last = None if self.best is None else self.best.last_score
+        return {} if last is None else {"holdout_energy_score": last}
 
     def state(self) -> dict[str, Any]:
         training: dict[str, Any] = {"optim": {k: o.state_dict() for k, o in self.opts.items()},
                                     "rng": capture_rng(self.gen)}  # fmt: skip
-        if self.best_weights is not None:
-            training.update(best_weights=self.best_weights, best_score=self.best_score, stale=self.stale,
-                            finished=self.finished, last_score=self.last_score)  # fmt: skip
+        if self.best is not None:
+            training.update(self.best.state())
         return {**self.model._state(), "training": training}
 
 
