@@ -99,17 +99,21 @@ def load(data: str, seed: int) -> tuple[np.ndarray, np.ndarray | None]:
 
 def impute(method: str, seed: int, draws: int, gan: dict[str, Any], train: np.ndarray, test: np.ndarray) -> dict[str, Any]:
     """Fit ``method`` on ``train`` (N, d) with NaNs; its single imputation ``point`` and ``draws``
-    ``(m, N, d)`` of the training rows then the test rows, stacked."""
+    ``(m, N, d)`` of the training rows then the ``test`` rows (none: the training rows alone)."""
+
+    def rows(on_train: np.ndarray, on_test: Any) -> np.ndarray:
+        return np.concatenate([on_train, on_test(test)], -2) if len(test) else on_train
+
     if method in ("mean", "knn", "missforest"):
         imp = {"mean": SimpleImputer(), "knn": KNNImputer(),
                "missforest": IterativeImputer(ExtraTreesRegressor(n_estimators=50, n_jobs=1, random_state=seed),
                                               max_iter=10, random_state=seed)}[method]  # fmt: skip
-        point = np.concatenate([imp.fit_transform(train), imp.transform(test)])
+        point = rows(imp.fit_transform(train), imp.transform)
         return {"point": point, "draws": point[None]}
     if method == "mice":
         fits = [IterativeImputer(BayesianRidge(), max_iter=10, random_state=seed * 1000 + i, sample_posterior=i > 0)
                 for i in range(draws + 1)]  # fmt: skip
-        tables = [np.concatenate([f.fit_transform(train), f.transform(test)]) for f in fits]
+        tables = [rows(f.fit_transform(train), f.transform) for f in fits]
         return {"point": tables[0], "draws": np.stack(tables[1:])}
     if method == "miceforest":
         import miceforest as mf
@@ -118,13 +122,13 @@ def impute(method: str, seed: int, draws: int, gan: dict[str, Any], train: np.nd
         cols = [f"c{j}" for j in range(train.shape[1])]
         kernel = mf.ImputationKernel(pd.DataFrame(train, columns=cols), num_datasets=draws, random_state=seed)
         kernel.mice(5, num_threads=1, verbose=False)
-        new = kernel.impute_new_data(pd.DataFrame(test, columns=cols), random_state=seed)
-        tables = np.stack([np.concatenate([kernel.complete_data(i).to_numpy(), new.complete_data(i).to_numpy()])
+        new = kernel.impute_new_data(pd.DataFrame(test, columns=cols), random_state=seed) if len(test) else None
+        tables = np.stack([rows(kernel.complete_data(i).to_numpy(), lambda _, i=i: new.complete_data(i).to_numpy())
                            for i in range(draws)])  # fmt: skip
         return {"point": tables.mean(0), "draws": tables, "version": version("miceforest")}
     if method in ABLATIONS:
         imp = GANImputer(random_state=seed, device="cpu", n_imputations=draws, **{**gan, **ABLATIONS[method]}).fit(train)
-        tables = np.concatenate([imp.transform_draws(train), imp.transform_draws(test)], 1)
+        tables = rows(imp.transform_draws(train), imp.transform_draws)
         return {"point": tables.mean(0), "draws": tables}
     raise SystemExit(f"unknown method {method!r}")
 
