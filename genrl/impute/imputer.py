@@ -389,10 +389,10 @@ def _draw_score(draws: Tensor, x: Tensor, targets: Tensor, numeric: Tensor, bloc
     the energy score over each row's numeric targets plus, per categorical block, the Brier score of
     the draws' mean probabilities on the rows where it is a target (averaged over those rows)."""
     score = energy_score(draws.transpose(0, 1), x, targets & numeric)
-    for a, b in blocks:
-        rows = targets[:, a]
-        if rows.any():
-            score = score + ((draws[:, rows, a:b].mean(0) - x[rows, a:b]) ** 2).sum(1).mean()
+    for a, b in blocks:  # a masked mean, not indexing: no host sync per step
+        rows = targets[:, a].float()
+        brier = ((draws[:, :, a:b].mean(0) - x[:, a:b]) ** 2).sum(1)
+        score = score + (brier * rows).sum() / rows.sum().clamp_min(1)
     return score
 
 
